@@ -1,0 +1,7 @@
+from django.urls import path
+
+from meetings.consumers import RoomConsumer
+
+websocket_urlpatterns = [
+    path("ws/rooms/<int:room_id>/", RoomConsumer.as_asgi()),
+]

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from meetings import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("rooms/<int:room_id>/", views.room_page, name="room"),
+]

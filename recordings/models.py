@@ -1,0 +1,165 @@
+"""A recording and the media it is made of: tracks, segments and composed fragments."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Recording(models.Model):
+    """A state machine; states change only in recordings.services, inside a transaction."""
+
+    class State(models.TextChoices):
+        STARTING = "starting", "Starting"
+        RECORDING = "recording", "Recording"
+        STOPPING = "stopping", "Stopping"
+        PROCESSING = "processing", "Processing"
+        AVAILABLE = "available", "Available"
+        FAILED = "failed", "Failed"
+        HELD = "held", "Held until the room closes"
+
+    class StopReason(models.TextChoices):
+        STOPPED_BY_HOST = "stopped_by_host", "Stopped by a host"
+        HOST_LEFT = "host_left", "Host left"
+        RECORDING_CAP = "recording_cap", "24-hour limit"
+        SESSION_ENDED = "session_ended", "Session ended"
+        ERROR = "error", "Error"
+
+    # The states in which capture is under way: at most one per room (DB constraint).
+    ACTIVE_STATES = (State.STARTING, State.RECORDING, State.STOPPING)
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    room = models.ForeignKey("meetings.Room", on_delete=models.CASCADE, related_name="recordings")
+    session = models.ForeignKey("meetings.LiveSession", on_delete=models.CASCADE, related_name="recordings")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="started_recordings")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.STARTING)
+    stop_reason = models.CharField(max_length=32, choices=StopReason.choices, blank=True)
+    stopped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="stopped_recordings"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, help_text="When a host confirmed Start.")
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When the first media reached the server.")
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    available_at = models.DateTimeField(null=True, blank=True)
+    cap_deadline = models.DateTimeField(help_text="The 24-hour limit, as a deadline.")
+    first_media_deadline = models.DateTimeField(help_text="Fails if no media has arrived by then.")
+    duration = models.FloatField(null=True, blank=True, help_text="Seconds on the recording timeline.")
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Processing progress, percent.")
+    error = models.TextField(blank=True)
+    output_path = models.CharField(max_length=500, blank=True, help_text="The verified final MP4 in the work area.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room"], condition=Q(state__in=["starting", "recording", "stopping"]),
+                name="recording_one_active_per_room",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["starting", "recording", "stopping", "processing", "available", "failed", "held"]),
+                name="recording_state_valid",
+            ),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="recording_progress_percent"),
+        ]
+        indexes = [
+            models.Index(fields=["state", "cap_deadline"], name="recording_state_cap"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recording {self.pk} of {self.room} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in self.ACTIVE_STATES
+
+
+class RecordingTransition(models.Model):
+    """State history, for operators: who or what moved a recording and when."""
+
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16)
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state or '-'} -> {self.to_state}"
+
+
+class Track(models.Model):
+    """One participant's camera and microphone, or screen share, within a recording."""
+
+    class Kind(models.TextChoices):
+        CAMERA = "camera", "Camera and microphone"
+        SCREEN = "screen", "Screen share"
+
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="tracks")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tracks")
+    client_id = models.CharField(max_length=64, help_text="The browser's id for this track.")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["recording", "client_id"], name="track_client_id_unique"),
+            models.CheckConstraint(condition=Q(kind__in=["camera", "screen"]), name="track_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.user}"
+
+
+class Segment(models.Model):
+    """A self-contained WebM piece of a track, durable in the spool before it is acknowledged."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="segments")
+    seq = models.PositiveIntegerField()
+    path = models.CharField(max_length=500, help_text="Relative to the spool.")
+    size = models.PositiveBigIntegerField()
+    start = models.FloatField(help_text="Seconds on the recording timeline (server clock).")
+    duration = models.FloatField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["track", "seq"]
+        constraints = [models.UniqueConstraint(fields=["track", "seq"], name="segment_track_seq_unique")]
+        indexes = [models.Index(fields=["track", "start"], name="segment_track_start")]
+
+    def __str__(self) -> str:
+        return f"Segment {self.seq} of track {self.track_id}"
+
+
+class Fragment(models.Model):
+    """A composed window of the timeline: an H.264 piece of the final video."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="fragments")
+    index = models.PositiveIntegerField()
+    start = models.FloatField()
+    end = models.FloatField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    path = models.CharField(max_length=500, blank=True)
+    report = models.JSONField(default=dict, blank=True)
+    composed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["recording", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["recording", "index"], name="fragment_recording_index_unique"),
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="fragment_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Fragment {self.index} of recording {self.recording_id}"

@@ -1,0 +1,120 @@
+"""The run command, started as a new user would: real Daphne, Celery worker and beat, embedded Redis.
+
+It gets its own SQLite file and its own Redis (the bundled one, on a free port,
+because nothing answers there), so it proves the path of a machine with only Python.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+from websockets.exceptions import InvalidStatus
+
+from tests.conftest import DEMO_PASSWORD, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.processes
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("run")
+    port, redis_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}", REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+        VAR_DIR=str(tmp / "var"), SWEEP_INTERVAL_SECONDS="1",
+    )
+    log = open(tmp / "run.log", "w+")
+    proc = subprocess.Popen([sys.executable, "scripts/run.py", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        text = (tmp / "run.log").read_text()
+        if "Meetings is running at" in text or proc.poll() is not None:
+            break
+        time.sleep(0.5)
+    try:
+        yield {"url": f"http://127.0.0.1:{port}", "port": port, "log": tmp / "run.log", "proc": proc}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+@contextmanager
+def login(base: str, username: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base, follow_redirects=False, timeout=10) as client:
+        page = client.get("/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        response = client.post("/login/", data={"username": username, "password": DEMO_PASSWORD,
+                                                "csrfmiddlewaretoken": token}, headers={"Referer": base + "/login/"})
+        assert response.status_code == 302, f"login as {username} failed"
+        yield client
+
+
+def test_banner_prints_url_and_logins(running) -> None:
+    text = running["log"].read_text()
+    assert f"Meetings is running at {running['url']}/" in text, text[-3000:]
+    assert "embedded one runs" in text
+    for username in ("host", "moderator", "participant", "outsider", "admin"):
+        assert re.search(rf"^\s+{username}\s", text, re.M)
+
+
+def test_sign_in_page_and_static(running) -> None:
+    page = httpx.get(running["url"] + "/login/")
+    assert page.status_code == 200 and "Sign in" in page.text
+    assert httpx.get(running["url"] + "/static/css/app.css").status_code == 200
+
+
+@pytest.mark.parametrize("username,sees", [
+    ("host", "Weekly planning"), ("moderator", "Product team live"), ("participant", "Weekly planning"),
+    ("coeditor", "Weekly planning"), ("outsider", "You have no rooms yet"), ("admin", "Admin"),
+])
+def test_home_page_for_each_demo_user(running, username: str, sees: str) -> None:
+    with login(running["url"], username) as client:
+        page = client.get("/")
+        assert page.status_code == 200 and sees in page.text
+
+
+def test_admin_for_staff_only(running) -> None:
+    with login(running["url"], "admin") as client:
+        assert client.get("/admin/recordings/recording/").status_code == 200
+    with login(running["url"], "host") as client:
+        assert client.get("/admin/recordings/recording/").status_code == 302
+
+
+def test_anonymous_websocket_refused_by_real_daphne(running) -> None:
+    async def attempt() -> None:
+        url = f"ws://127.0.0.1:{running['port']}/ws/rooms/1/"
+        with pytest.raises(InvalidStatus) as info:
+            async with websockets.connect(url, origin=websockets.Origin(running["url"]), open_timeout=10):
+                pass
+        assert info.value.response.status_code == 403
+
+    asyncio.run(attempt())
+
+
+def test_beat_schedules_and_worker_runs_the_sweep(running) -> None:
+    deadline = time.monotonic() + 30
+    pattern = re.compile(r"Task meetings\.tasks\.sweep_deadlines\[[^\]]+\] succeeded")
+    while time.monotonic() < deadline:
+        if pattern.search(running["log"].read_text()):
+            return
+        time.sleep(0.5)
+    pytest.fail("the worker never ran the sweep that beat schedules:\n" + running["log"].read_text()[-3000:])
