@@ -52,6 +52,8 @@ def main() -> int:
         print(f"No Redis answered, so an embedded one runs at {redis_url}", flush=True)
 
     py = sys.executable
+    var_dir = Path(env.get("VAR_DIR", ROOT / "var"))
+    var_dir.mkdir(parents=True, exist_ok=True)
     procs: list[subprocess.Popen] = []
 
     def stop_all(*_: object) -> None:
@@ -79,7 +81,7 @@ def main() -> int:
              "--loglevel", "INFO", "-n", f"worker-{args.port}@%h"], cwd=ROOT, env=env))
         procs.append(subprocess.Popen(
             [py, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
-             "--schedule", str(ROOT / "var" / f"celerybeat-schedule-{args.port}")], cwd=ROOT, env=env))
+             "--schedule", str(var_dir / f"celerybeat-schedule-{args.port}")], cwd=ROOT, env=env))
         url = f"http://{args.host}:{args.port}/"
         wait_for_http(url + "login/", procs)
         print("\n" + "=" * 64, flush=True)
