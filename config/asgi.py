@@ -17,6 +17,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from meetings.routing import websocket_urlpatterns  # noqa: E402
+from recordings.asgi import SegmentSizeGuard  # noqa: E402
 
 if settings.DEBUG:
     # The run command serves static files itself; production puts them behind the proxy (collectstatic).
@@ -26,7 +27,7 @@ if settings.DEBUG:
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": SegmentSizeGuard(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

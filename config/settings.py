@@ -214,6 +214,8 @@ HEARTBEAT_SECONDS = env_float("HEARTBEAT_SECONDS", 10)
 FIRST_MEDIA_TIMEOUT_SECONDS = env_float("FIRST_MEDIA_TIMEOUT_SECONDS", 60)
 SEGMENT_MAX_BYTES = env_int("SEGMENT_MAX_BYTES", 64 * 1024 * 1024)
 SEGMENT_SECONDS = env_float("SEGMENT_SECONDS", 10)
+# After Stop, browsers still upload their last piece; the recording waits this long for it.
+STOP_GRACE_SECONDS = env_float("STOP_GRACE_SECONDS", 20)
 
 LOGGING = {
     "version": 1,

@@ -1,35 +1,177 @@
-"""The room's websocket: one per browser tab."""
+"""The room's websocket: one per browser tab. Thin: authorise, validate, call a service."""
 
 from __future__ import annotations
 
+import logging
+import time
+from typing import Any
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
-from meetings import permissions
-from meetings.models import Room, SessionRole
+from meetings import events, permissions, selectors, services
+from meetings.models import LiveSession, Room, SessionRole, User
+from recordings import events as recording_events
+from recordings import services as recording_services
+from recordings.models import Recording
+
+logger = logging.getLogger(__name__)
 
 # 4403: the close code a browser sees when the server refuses the socket before accept.
 CLOSE_NOT_ALLOWED = 4403
+CLOSE_SESSION_ENDED = 4000
+MAX_MESSAGE_BYTES = 4096
+COMMANDS = {"heartbeat", "clock_reply", "start_recording", "stop_recording", "end_session"}
+LEADER_COMMANDS = {"start_recording", "stop_recording", "end_session"}
 
 
 @database_sync_to_async
-def _role_for(user, room_id: int) -> SessionRole | None:
+def _load_room_and_role(user: Any, room_id: int) -> tuple[Room | None, SessionRole | None]:
     room = Room.objects.select_related("channel").filter(pk=room_id).first()
-    if room is None:
-        return None
+    if room is None or user is None:
+        return None, None
+    return room, permissions.session_role(user, room)
+
+
+@database_sync_to_async
+def _join(room: Room, user: User, role: SessionRole, channel_name: str) -> dict[str, Any]:
+    session = services.join_session(room=room, user=user, role=role, channel_name=channel_name)
+    recording = Recording.objects.filter(room=room, state__in=Recording.ACTIVE_STATES).first()
+    return {"session": session, "recording": recording_events.snapshot(recording)}
+
+
+@database_sync_to_async
+def _current_role(user: User, room: Room) -> SessionRole | None:
+    # Re-asked on every command: a host demoted mid-session loses the controls at once.
     return permissions.session_role(user, room)
 
 
 class RoomConsumer(AsyncJsonWebsocketConsumer):
+    room: Room
+    role: SessionRole
+    groups_joined: list[str]
+
     async def connect(self) -> None:
+        self.groups_joined = []
         user = self.scope.get("user")
         room_id = self.scope["url_route"]["kwargs"]["room_id"]
-        role = await _role_for(user, room_id) if user is not None else None
-        if role is None:
+        room, role = await _load_room_and_role(user, room_id)
+        if room is None or role is None:
             # Refused before accept: anonymous, unknown room and no access look the same.
             await self.close(code=CLOSE_NOT_ALLOWED)
             return
-        self.room_id = room_id
-        self.role = role
+        self.room, self.role, self.user = room, role, user
+        joined = await _join(room, user, role, self.channel_name)
+        leader = permissions.is_leader(role)
+        for group in (events.room_group(room.pk),
+                      events.leaders_group(room.pk) if leader else events.participants_group(room.pk),
+                      events.user_group(user.pk)):
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
         await self.accept()
-        await self.send_json({"type": "hello", "role": str(role)})
+        session: LiveSession = joined["session"]
+        recording = joined["recording"]
+        await self.send_json({
+            "type": "state", "role": str(role), "is_leader": leader, "user_id": user.pk,
+            "session": {"id": session.pk, "state": session.state},
+            "recording": recording, "server_time": time.time(),
+            "heartbeat_seconds": settings.HEARTBEAT_SECONDS,
+        })
+        if recording is not None:  # a late joiner is told, not only shown
+            text = recording_events.RECORDING if recording["state"] == Recording.State.RECORDING else recording_events.STARTING
+            await self.send_json(events.notice(text, code="recording_in_progress"))
+        await self._probe_clock()
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.groups_joined:
+            await database_sync_to_async(services.leave_session)(channel_name=self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None or len(text_data) > MAX_MESSAGE_BYTES:
+            await self._error("Messages must be JSON text of at most 4 KB.")
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            await self._error("That message is not valid JSON.")
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict) or content.get("type") not in COMMANDS:
+            await self._error("Unknown command.", ref=content.get("id") if isinstance(content, dict) else None)
+            return
+        command = content["type"]
+        ref = content.get("id") if isinstance(content.get("id"), (int, str)) else None
+        if command in LEADER_COMMANDS:
+            role = await _current_role(self.user, self.room)
+            if not permissions.is_leader(role):
+                await self._error("Only hosts and moderators can do that.", ref=ref)
+                return
+        handler = getattr(self, f"cmd_{command}")
+        try:
+            await handler(content, ref)
+        except recording_services.RecordingError as exc:
+            await self._error(str(exc), ref=ref)
+        except Exception:  # the socket must outlive any one bad command
+            logger.exception("command %s failed in room %s", command, self.room.pk)
+            await self._error("Something went wrong; please try again.", ref=ref)
+
+    # --- commands ---------------------------------------------------------------------------
+
+    async def cmd_heartbeat(self, content: dict[str, Any], ref: Any) -> None:
+        alive = await database_sync_to_async(services.heartbeat)(channel_name=self.channel_name)
+        if not alive:  # expired while the tab slept: register again rather than vanish
+            await _join(self.room, self.user, self.role, self.channel_name)
+        await self._probe_clock()
+
+    async def cmd_clock_reply(self, content: dict[str, Any], ref: Any) -> None:
+        server_sent, client_time = content.get("server_time"), content.get("client_time")
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (server_sent, client_time)):
+            await self._error("A clock reply needs numeric server_time and client_time.", ref=ref)
+            return
+        await database_sync_to_async(services.record_clock_probe)(
+            channel_name=self.channel_name, server_sent=float(server_sent), client_time=float(client_time) / 1000.0,
+            server_received=time.time(),
+        )
+
+    async def cmd_start_recording(self, content: dict[str, Any], ref: Any) -> None:
+        recording, created = await database_sync_to_async(recording_services.start_recording)(
+            room=self.room, user=self.user)
+        await self.send_json({"type": "ack", "id": ref, "command": "start_recording", "created": created,
+                              "uid": str(recording.uid)})
+
+    async def cmd_stop_recording(self, content: dict[str, Any], ref: Any) -> None:
+        stopped = await database_sync_to_async(recording_services.stop_active_recording)(
+            room_id=self.room.pk, reason=Recording.StopReason.STOPPED_BY_HOST, by=self.user)
+        await self.send_json({"type": "ack", "id": ref, "command": "stop_recording", "stopped": stopped is not None})
+
+    async def cmd_end_session(self, content: dict[str, Any], ref: Any) -> None:
+        session = await database_sync_to_async(selectors.open_session)(room=self.room)
+        ended = False
+        if session is not None:
+            ended = await database_sync_to_async(services.end_session)(
+                session=session, reason=LiveSession.EndReason.ENDED_BY_HOST, by=self.user)
+        await self.send_json({"type": "ack", "id": ref, "command": "end_session", "ended": ended})
+
+    # --- events from the channel layer --------------------------------------------------------
+
+    async def room_event(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["payload"])
+        if event["payload"].get("type") == "session_ended":
+            await self.close(code=CLOSE_SESSION_ENDED)
+
+    async def recording_available(self, event: dict[str, Any]) -> None:
+        payload = {k: v for k, v in event.items() if k != "type"}
+        await self.send_json({"type": "file_available", **payload})
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    async def _probe_clock(self) -> None:
+        await self.send_json({"type": "clock_probe", "server_time": time.time()})
+
+    async def _error(self, message: str, ref: Any = None) -> None:
+        await self.send_json({"type": "error", "error": message, "id": ref})

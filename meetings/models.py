@@ -201,6 +201,10 @@ class Presence(models.Model):
     role = models.CharField(max_length=16, choices=SessionRole.choices)
     connected_at = models.DateTimeField(auto_now_add=True)
     last_seen = models.DateTimeField()
+    clock_offset = models.FloatField(
+        null=True, blank=True, help_text="Server clock minus this browser's clock, seconds, measured by the server."
+    )
+    clock_rtt = models.FloatField(null=True, blank=True, help_text="Round trip of the best clock probe, seconds.")
 
     class Meta:
         indexes = [models.Index(fields=["session", "last_seen"], name="presence_session_seen")]

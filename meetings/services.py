@@ -75,3 +75,145 @@ def seed_demo(*, password: str) -> DemoData:
     demo.channel = channel
     demo.rooms["channel"] = channel_room
     return demo
+
+
+# --- Live sessions and presence ---------------------------------------------------------------
+
+from datetime import timedelta  # noqa: E402
+
+from django.conf import settings  # noqa: E402
+from django.db.models import QuerySet  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from meetings import events  # noqa: E402
+from meetings.models import LiveSession, Presence, SessionRole  # noqa: E402
+from meetings.permissions import is_leader  # noqa: E402
+
+SESSION_ENDED_TEXT = {
+    LiveSession.EndReason.ENDED_BY_HOST: "The host ended the session for everyone.",
+    LiveSession.EndReason.HOST_LEFT: "The session has ended: no host or moderator came back within the time-out.",
+    LiveSession.EndReason.SESSION_CAP: "The session has reached the room's maximum length and has ended.",
+    LiveSession.EndReason.ROOM_CLOSED: "The host closed the room.",
+}
+
+
+def open_or_create_session(*, room: Room) -> LiveSession:
+    """The room's open session; the first person in starts one (the DB allows one open per room)."""
+    from django.db import IntegrityError
+
+    open_session = LiveSession.objects.filter(room=room).exclude(state=LiveSession.State.ENDED).first()
+    if open_session is not None:
+        return open_session
+    now = timezone.now()
+    state = LiveSession.State.PREVIEW if room.mode == Room.Mode.BROADCAST else LiveSession.State.LIVE
+    try:
+        with transaction.atomic():
+            return LiveSession.objects.create(
+                room=room, state=state, started_at=now,
+                max_end_at=now + timedelta(seconds=room.max_session_hours * settings.SESSION_HOUR_SECONDS),
+            )
+    except IntegrityError:  # someone else opened it a moment ago
+        return LiveSession.objects.exclude(state=LiveSession.State.ENDED).get(room=room)
+
+
+def join_session(*, room: Room, user: User, role: SessionRole, channel_name: str) -> LiveSession:
+    """Register one socket's presence; a returning host or moderator cancels the host-left time-out."""
+    with transaction.atomic():
+        session = open_or_create_session(room=room)
+        Presence.objects.update_or_create(
+            channel_name=channel_name,
+            defaults={"session": session, "user": user, "role": role, "last_seen": timezone.now()},
+        )
+        if is_leader(role) and session.host_left_deadline is not None:
+            LiveSession.objects.filter(pk=session.pk).update(host_left_deadline=None)
+            session.host_left_deadline = None
+    return session
+
+
+def heartbeat(*, channel_name: str) -> bool:
+    """Refresh a socket's presence; False if it had expired (the socket should rejoin)."""
+    return Presence.objects.filter(channel_name=channel_name).update(last_seen=timezone.now()) == 1
+
+
+def record_clock_probe(*, channel_name: str, server_sent: float, client_time: float, server_received: float) -> float | None:
+    """Keep the best (lowest round trip) estimate of server-minus-browser clock for this socket.
+
+    The server measured both ends of the round trip itself; only the browser's one reading is taken
+    from the client, the way NTP does.
+    """
+    rtt = server_received - server_sent
+    if not (0 <= rtt <= 10) or abs(server_sent - time_now()) > 120:
+        return None  # a reply to a probe we never sent, or far too late to be useful
+    offset = (server_sent + server_received) / 2 - client_time
+    presence = Presence.objects.filter(channel_name=channel_name).first()
+    if presence is None:
+        return None
+    if presence.clock_rtt is None or rtt <= presence.clock_rtt * 1.5:
+        Presence.objects.filter(pk=presence.pk).update(clock_offset=offset, clock_rtt=min(rtt, presence.clock_rtt or rtt))
+        return offset
+    return presence.clock_offset
+
+
+def time_now() -> float:
+    return timezone.now().timestamp()
+
+
+def clock_offset_for(*, session_id: int, user_id: int) -> float | None:
+    """The best measured clock offset of any open socket of this person in the session."""
+    return (
+        Presence.objects.filter(session_id=session_id, user_id=user_id, clock_offset__isnull=False)
+        .order_by("clock_rtt").values_list("clock_offset", flat=True).first()
+    )
+
+
+def leave_session(*, channel_name: str) -> None:
+    presence = Presence.objects.filter(channel_name=channel_name).select_related("session").first()
+    if presence is None:
+        return
+    session = presence.session
+    presence.delete()
+    _arm_host_left_deadline(session_ids=[session.pk])
+
+
+def _arm_host_left_deadline(*, session_ids: list[int]) -> None:
+    """Sessions with no host or moderator present get the host-left deadline (if not already set)."""
+    deadline = timezone.now() + timedelta(seconds=settings.HOST_LEFT_TIMEOUT_SECONDS)
+    leaders_present = Presence.objects.filter(
+        session_id__in=session_ids, role__in=(SessionRole.HOST, SessionRole.MODERATOR)
+    ).values_list("session_id", flat=True)
+    (LiveSession.objects.filter(pk__in=session_ids, host_left_deadline__isnull=True)
+     .exclude(state=LiveSession.State.ENDED).exclude(pk__in=leaders_present)
+     .update(host_left_deadline=deadline))
+
+
+def expire_presences() -> int:
+    """Sockets that stopped heartbeating (a crashed browser or Daphne) count as gone."""
+    cutoff = timezone.now() - timedelta(seconds=settings.PRESENCE_TTL_SECONDS)
+    stale: QuerySet[Presence] = Presence.objects.filter(last_seen__lt=cutoff)
+    session_ids = list(stale.values_list("session_id", flat=True).distinct())
+    count = stale.delete()[0]
+    if session_ids:
+        _arm_host_left_deadline(session_ids=session_ids)
+    return count
+
+
+def end_session(*, session: LiveSession, reason: str, by: User | None = None) -> bool:
+    """End the session for everyone and stop its recording; idempotent."""
+    from recordings.models import Recording
+    from recordings.services import stop_active_recording
+
+    with transaction.atomic():
+        ended = (
+            LiveSession.objects.filter(pk=session.pk).exclude(state=LiveSession.State.ENDED)
+            .update(state=LiveSession.State.ENDED, ended_at=timezone.now(), end_reason=reason, host_left_deadline=None)
+        )
+        if not ended:
+            return False
+        stop_reason = Recording.StopReason.HOST_LEFT if reason == LiveSession.EndReason.HOST_LEFT \
+            else Recording.StopReason.SESSION_ENDED
+        stop_active_recording(room_id=session.room_id, reason=stop_reason, by=by)
+        Presence.objects.filter(session=session).delete()
+        events.send_on_commit(events.room_group(session.room_id), {
+            "type": "session_ended", "reason": reason, "text": SESSION_ENDED_TEXT.get(reason, "The session has ended."),
+        })
+    return True

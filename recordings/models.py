@@ -105,6 +105,10 @@ class Track(models.Model):
     client_id = models.CharField(max_length=64, help_text="The browser's id for this track.")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    clock_offset = models.FloatField(
+        default=0.0, help_text="Server minus browser clock (s) when the track began; places its segments on the timeline."
+    )
+    ended = models.BooleanField(default=False, help_text="The browser sent this track's last segment.")
 
     class Meta:
         constraints = [
