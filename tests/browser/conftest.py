@@ -1,0 +1,59 @@
+"""Real Chromium (Debian's) driven by Playwright, with fake camera and microphone."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import DEMO_PASSWORD
+from tests.live.conftest import live, live_server_process  # noqa: F401  (fixtures reused here)
+
+# Playwright's sync API keeps an event loop on the main thread; Django's ORM calls in these tests
+# are still plain synchronous calls, which is what this flag (documented for Playwright) allows.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--no-sandbox", "--disable-gpu",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required", "--auto-select-desktop-capture-source=Entire screen",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"Chromium is required here but {CHROMIUM} is missing")
+        pytest.skip("no system Chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def sign_in(browser, live):  # noqa: F811
+    """Open a fresh browser context and sign in through the login page, as a person would."""
+    contexts = []
+
+    def _sign_in(username: str):
+        context = browser.new_context(viewport={"width": 1366, "height": 800})
+        context.grant_permissions(["camera", "microphone"], origin=live.url)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(live.url + "/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(live.url + "/")
+        return page
+
+    yield _sign_in
+    for context in contexts:
+        context.close()

@@ -1,0 +1,97 @@
+"""Two real Chromium pages in one room: start, notices, indicator, stop, and media in the spool."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import av
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from recordings.models import Recording, Segment
+
+pytestmark = pytest.mark.browser
+
+STARTING = "Recording will start momentarily, please wait"
+BEING_RECORDED = "This session is being recorded"
+ENDED_LEADERS = "Recording ended, starting upload"
+COMPLETED = "The recording has completed"
+
+
+def notice(page, text: str):
+    return page.locator(f'#notices .notice[data-text="{text}"]').first
+
+
+def decodes(path: Path) -> tuple[int, int]:
+    """(video frames, audio frames) decoded from one segment on its own."""
+    video = audio = 0
+    with av.open(str(path)) as container:
+        for frame in container.decode(*container.streams):
+            if isinstance(frame, av.VideoFrame):
+                video += 1
+            else:
+                audio += 1
+    return video, audio
+
+
+def test_host_records_and_both_participants_are_captured(live, demo, sign_in) -> None:
+    room = demo.rooms["single"]
+    host = sign_in("host")
+    participant = sign_in("participant")
+    for page in (host, participant):
+        page.goto(f"{live.url}/rooms/{room.pk}/")
+        expect(page.locator("#room")).to_have_attribute("data-ready", "1", timeout=15000)
+        expect(page.locator("#self-video")).to_be_visible()
+
+    # Only hosts and moderators get the three-dots menu.
+    expect(participant.locator("#btn-more")).to_have_count(0)
+    host.get_by_role("button", name="More").click()
+    host.get_by_role("menuitem", name="Record").click()
+    dialog = host.get_by_role("dialog", name="Do you want to start recording?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Start Recording").click()
+
+    for page in (host, participant):
+        expect(notice(page, STARTING)).to_be_visible(timeout=10000)
+    for page in (host, participant):
+        expect(notice(page, BEING_RECORDED)).to_be_visible(timeout=20000)
+        expect(page.locator("#rec-indicator")).to_be_visible()
+    expect(host.locator("#rec-counter")).to_be_visible()
+    expect(host.get_by_role("button", name="Stop recording")).to_be_visible()
+    expect(participant.locator("#rec-counter")).to_have_count(0)
+    expect(participant.locator("#rec-stop")).to_have_count(0)
+    host.screenshot(path=str(Path(settings.VAR_DIR) / "room-host-recording.png"))
+    participant.screenshot(path=str(Path(settings.VAR_DIR) / "room-participant-recording.png"))
+
+    time.sleep(5)  # a full 4 s segment after the short first one
+    counter = host.locator("#rec-counter").inner_text()
+    assert counter >= "00:05", counter
+
+    host.locator("#rec-stop").click()
+    stop_dialog = host.get_by_role("dialog", name="Stop recording?")
+    expect(stop_dialog).to_be_visible()
+    red = stop_dialog.get_by_role("button", name="Stop recording")
+    assert "btn-danger" in red.get_attribute("class")
+    red.click()
+    expect(notice(host, ENDED_LEADERS)).to_be_visible(timeout=10000)
+    expect(notice(participant, COMPLETED)).to_be_visible(timeout=10000)
+    expect(notice(participant, ENDED_LEADERS)).to_have_count(0)
+    expect(host.locator("#rec-status")).to_be_hidden()
+
+    recording = Recording.objects.get(room=room)
+    deadline = time.monotonic() + 20
+    users = set()
+    while time.monotonic() < deadline:
+        finals = Segment.objects.filter(track__recording=recording, track__ended=True)
+        users = set(Segment.objects.filter(track__recording=recording).values_list("track__user__username", flat=True))
+        if users == {"host", "participant"} and finals.values("track").distinct().count() == 2:
+            break
+        time.sleep(0.5)
+    assert users == {"host", "participant"}
+    for segment in Segment.objects.filter(track__recording=recording):
+        video, audio = decodes(Path(settings.SPOOL_DIR) / segment.path)
+        assert video > 0 and audio > 0, (segment.track.user.username, segment.seq)
+    recording.refresh_from_db()
+    assert recording.state in ("stopping", "processing")
