@@ -11,10 +11,6 @@ import pytest
 from tests.conftest import DEMO_PASSWORD
 from tests.live.conftest import live, live_server_process  # noqa: F401  (fixtures reused here)
 
-# Playwright's sync API keeps an event loop on the main thread; Django's ORM calls in these tests
-# are still plain synchronous calls, which is what this flag (documented for Playwright) allows.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--no-sandbox", "--disable-gpu",
@@ -23,18 +19,25 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+@pytest.fixture(scope="module")
+def browser(live_server_process) -> Iterator[object]:  # noqa: F811  (the server starts first, without the flag)
     if not os.path.exists(CHROMIUM):
         if os.environ.get("REQUIRE_BROWSER"):
             pytest.fail(f"Chromium is required here but {CHROMIUM} is missing")
         pytest.skip("no system Chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+    # Playwright's sync API keeps an event loop on the main thread while it runs; the ORM calls in
+    # these tests are still plain synchronous calls, which this flag (documented for Playwright)
+    # allows. It is set only while the browser is open, and never reaches a server process.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            yield browser
+            browser.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
