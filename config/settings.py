@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "media_library.context_processors.recording_notices",
             ],
         },
     },
@@ -216,6 +217,14 @@ SEGMENT_MAX_BYTES = env_int("SEGMENT_MAX_BYTES", 64 * 1024 * 1024)
 SEGMENT_SECONDS = env_float("SEGMENT_SECONDS", 10)
 # After Stop, browsers still upload their last piece; the recording waits this long for it.
 STOP_GRACE_SECONDS = env_float("STOP_GRACE_SECONDS", 20)
+# Composition works in windows of the timeline while the meeting runs (DESIGN.md).
+COMPOSE_WINDOW_SECONDS = env_float("COMPOSE_WINDOW_SECONDS", 10)
+# A window is composed once every segment overlapping it has surely arrived: a segment is
+# uploaded when it ends, so wait one segment length plus this margin after the window closes.
+COMPOSE_LATE_MARGIN_SECONDS = env_float("COMPOSE_LATE_MARGIN_SECONDS", 5)
+COMPOSE_PRESET = os.environ.get("COMPOSE_PRESET", "veryfast")
+COMPOSE_CRF = env_int("COMPOSE_CRF", 23)
+FINALIZE_STALE_SECONDS = env_float("FINALIZE_STALE_SECONDS", 120)
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,14 @@
 """The test suite's settings: the base module with a fast password hasher and its own files."""
 
+import os
+from pathlib import Path
+
 from config.settings import *  # noqa: F401,F403
 from config.settings import DATABASES, VAR_DIR
+
+# Each test run gets its own files, so two runs on one machine never share a database or spool.
+# A live server started by the tests is handed the run's directory, so it shares them.
+TEST_RUN_DIR = Path(os.environ.get("TEST_RUN_DIR") or VAR_DIR / "test-runs" / str(os.getpid()))
 
 # PBKDF2 at production strength costs ~0.3 s a user; the demo fixture makes six per test.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -9,9 +16,15 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Live-server tests run Daphne in another process: it must see the same test database, so
 # SQLite's test database is a file, not memory.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+    TEST_RUN_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(TEST_RUN_DIR / "db.sqlite3")}
 
-SPOOL_DIR = VAR_DIR / "test-spool"
-MEDIA_ROOT = VAR_DIR / "test-media"
+SPOOL_DIR = TEST_RUN_DIR / "spool"
+MEDIA_ROOT = TEST_RUN_DIR / "media"
 STORAGES["default"]["OPTIONS"]["location"] = str(MEDIA_ROOT)  # noqa: F405
-WORK_DIR = VAR_DIR / "test-work"
+WORK_DIR = TEST_RUN_DIR / "work"
+
+# Tasks run in the process that queues them (the test, or the live Daphne), through the same
+# task code; the run-processes test proves the real worker and beat over Redis.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)  # noqa: F405
+CELERY_TASK_EAGER_PROPAGATES = False

@@ -1,8 +1,17 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
 
+from media_library import services
+from media_library.admin_actions import _queue
 from media_library.models import ChannelPublication, EntryCollaborator, Folder, MediaEntry, RecordingNotice, ShareLink
+from meetings.models import User
 
 
 class EntryCollaboratorInline(admin.TabularInline):
@@ -25,6 +34,40 @@ class ShareLinkInline(admin.TabularInline):
     autocomplete_fields = ("created_by",)
 
 
+class ReassignOwnerForm(forms.Form):
+    new_owner = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True).order_by("username"), label="New owner",
+        help_text="The entry's collaborators stay; the new owner stops being a collaborator.",
+    )
+
+
+@admin.action(description="Reassign owner of selected entries…", permissions=["change"])
+def reassign_owner(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[MediaEntry]) -> HttpResponse | None:
+    """An intermediate page: pick the new owner, confirm, then every selected entry changes hands."""
+    form = ReassignOwnerForm(request.POST if "apply" in request.POST else None)
+    if "apply" in request.POST and form.is_valid():
+        new_owner = form.cleaned_data["new_owner"]
+        for entry in queryset:
+            services.reassign_owner(entry=entry, new_owner=new_owner)
+        modeladmin.message_user(request, f"{queryset.count()} entr(y/ies) now owned by {new_owner.username}.",
+                                messages.SUCCESS)
+        return None
+    return TemplateResponse(request, "media_library/admin/reassign_owner.html", {
+        **modeladmin.admin_site.each_context(request),
+        "title": "Reassign owner", "form": form, "entries": queryset.select_related("owner"),
+        "action_checkbox_name": ACTION_CHECKBOX_NAME, "opts": modeladmin.model._meta,
+    })
+
+
+@admin.action(description="Republish from the source recording", permissions=["change"])
+def republish_entries(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[MediaEntry]) -> None:
+    recordings = [entry.source_recording for entry in queryset.select_related("source_recording")
+                  if entry.source_recording is not None]
+    if len(recordings) < queryset.count():
+        modeladmin.message_user(request, "Entries that are not recordings were left alone.", messages.WARNING)
+    _queue(modeladmin, request, recordings, "Republishing")
+
+
 @admin.register(MediaEntry)
 class MediaEntryAdmin(admin.ModelAdmin):
     list_display = ("title", "owner", "creator", "kind", "status", "duration", "size", "room", "created_at")
@@ -34,6 +77,18 @@ class MediaEntryAdmin(admin.ModelAdmin):
     autocomplete_fields = ("owner", "creator", "room", "folder", "source_recording")
     list_select_related = ("owner", "creator", "room")
     inlines = [EntryCollaboratorInline, ChannelPublicationInline, ShareLinkInline]
+    actions = [reassign_owner, republish_entries]
+
+    def view_on_site(self, obj: MediaEntry) -> str:
+        return reverse("media_library:entry", args=[obj.pk])
+
+    # Deleting in the admin removes the stored file too, like deleting on the site.
+    def delete_model(self, request: HttpRequest, obj: MediaEntry) -> None:
+        services.delete_entry(entry=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[MediaEntry]) -> None:
+        for entry in queryset:
+            services.delete_entry(entry=entry)
 
 
 @admin.register(EntryCollaborator)

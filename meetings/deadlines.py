@@ -53,6 +53,11 @@ def sweep() -> dict[str, int]:
     for recording in Recording.objects.filter(state=Recording.State.STOPPING, stopped_at__lte=grace_cutoff):
         done["processing"] += recording_services.begin_processing(recording_id=recording.pk) is not None
 
+    from recordings import pipeline
+
+    done["windows_queued"] = pipeline.schedule_due_windows()
+    done["finalize_requeued"] = pipeline.requeue_stalled_finalizes()
+
     if any(done.values()):
         logger.info("sweep: %s", done)
     return done

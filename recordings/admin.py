@@ -1,13 +1,16 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
 
 from recordings.models import Fragment, Recording, RecordingTransition, Segment, Track
 
 # State is moved only by services (a state machine); the admin shows it and never edits it.
 RECORDING_MACHINE_FIELDS = (
     "uid", "state", "stop_reason", "stopped_by", "created_at", "started_at", "stopped_at", "processed_at",
-    "available_at", "duration", "progress", "error", "output_path",
+    "available_at", "duration", "progress", "error", "output_path", "finalize_enqueued_at", "processing_heartbeat",
 )
 
 
@@ -36,7 +39,8 @@ class TransitionInline(admin.TabularInline):
 
 @admin.register(Recording)
 class RecordingAdmin(admin.ModelAdmin):
-    list_display = ("pk", "room", "started_by", "state", "progress", "stop_reason", "created_at", "duration", "short_error")
+    list_display = ("pk", "room", "started_by", "state", "progress_bar", "stop_reason", "created_at", "duration",
+                    "short_error")
     list_filter = ("state", "stop_reason", "room__kind")
     search_fields = ("room__title", "started_by__username", "uid", "error")
     date_hierarchy = "created_at"
@@ -44,9 +48,28 @@ class RecordingAdmin(admin.ModelAdmin):
     readonly_fields = RECORDING_MACHINE_FIELDS
     inlines = [TrackInline, FragmentInline, TransitionInline]
 
+    actions = ["retry_from_segments"]
+
     @admin.display(description="Error")
     def short_error(self, obj: Recording) -> str:
         return (obj.error[:80] + "...") if len(obj.error) > 80 else obj.error
+
+    @admin.display(description="Progress", ordering="progress")
+    def progress_bar(self, obj: Recording) -> str:
+        return format_html('<progress max="100" value="{}" title="{}%"></progress> {}%', obj.progress, obj.progress,
+                           obj.progress)
+
+    @admin.action(description="Retry processing from the stored segments")
+    def retry_from_segments(self, request: HttpRequest, queryset: QuerySet[Recording]) -> None:
+        from recordings import pipeline
+
+        retried = [rec for rec in queryset if pipeline.retry_from_segments(rec) is not None]
+        skipped = queryset.count() - len(retried)
+        if retried:
+            self.message_user(request, f"Processing again: {len(retried)} recording(s).", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"{skipped} recording(s) skipped: only failed, available or held recordings "
+                                       "can be processed again.", messages.WARNING)
 
 
 @admin.register(RecordingTransition)

@@ -51,6 +51,10 @@ class Recording(models.Model):
     progress = models.PositiveSmallIntegerField(default=0, help_text="Processing progress, percent.")
     error = models.TextField(blank=True)
     output_path = models.CharField(max_length=500, blank=True, help_text="The verified final MP4 in the work area.")
+    finalize_enqueued_at = models.DateTimeField(null=True, blank=True)
+    processing_heartbeat = models.DateTimeField(
+        null=True, blank=True, help_text="Refreshed by the worker finalizing it; a stale one is taken over."
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -117,15 +117,20 @@ def begin_processing(*, recording_id: int) -> Recording | None:
     if not Segment.objects.filter(track__recording_id=recording_id).exists():
         return fail_recording(recording_id=recording_id, error="No media was recorded before the recording stopped.",
                               from_states=(S.STOPPING,))
-    duration = (recording.stopped_at - recording.created_at).total_seconds() if recording.stopped_at else None
+    from recordings import pipeline
+
     processing = _transition(recording_id, from_states=(S.STOPPING,), to_state=S.PROCESSING,
-                             note="capture closed", duration=duration)
+                             note="capture closed", duration=pipeline.recorded_duration(recording))
     if processing is not None:
         events.broadcast_state(processing)
-        from recordings import pipeline
-
         pipeline.schedule_finalize(processing)
     return processing
+
+
+def reprocess(*, recording_id: int) -> Recording | None:
+    """Admin retry: process again from the stored segments (after a failure, or to rebuild the file)."""
+    return _transition(recording_id, from_states=(S.FAILED, S.AVAILABLE, S.HELD), to_state=S.PROCESSING,
+                       note="retry from segments", error="", progress=0, processing_heartbeat=None, output_path="")
 
 
 # --- Ingest ---------------------------------------------------------------------------------
@@ -192,6 +197,10 @@ def record_segment(
             if segment.sha256 != sha256:
                 raise RecordingError("A different segment with that number was already stored.")
             return IngestResult(segment=segment, created=False)
+    if recording.state in (S.RECORDING, S.STOPPING):
+        from recordings import pipeline
+
+        pipeline.invalidate_windows(segment=segment)
     if final:
         _close_track(recording=recording, track=track)
     if recording.state == S.STARTING:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
@@ -22,3 +23,14 @@ def free_port() -> int:
 def demo(db) -> DemoData:
     """The demo people, rooms and channel, as `manage.py seed_demo` makes them."""
     return services.seed_demo(password=DEMO_PASSWORD)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Remove this run's spool, media and work files (the database is dropped by pytest-django)."""
+    import shutil
+
+    from django.conf import settings
+
+    run_dir = getattr(settings, "TEST_RUN_DIR", None)
+    if run_dir is not None and not os.environ.get("KEEP_TEST_FILES"):
+        shutil.rmtree(run_dir, ignore_errors=True)

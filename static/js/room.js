@@ -329,8 +329,19 @@ function renderRecording(rec) {
       counterTimer = setInterval(tick, 500);
     }
   }
+  if (IS_LEADER && rec && rec.state === "processing") showProgress({ state: "processing", progress: rec.progress });
   if (rec && rec.capturing) capture.begin(rec.uid, rec.segment_seconds);
   else if (capture.recUid) capture.end();
+}
+
+function showProgress(msg) {
+  root.dataset.progress = String(msg.progress);
+  if (!IS_LEADER) return;
+  const box = $("rec-progress");
+  const done = msg.state !== "processing" || msg.progress >= 100;
+  box.hidden = done;
+  $("rec-progress-bar").value = msg.progress;
+  $("rec-progress-label").textContent = `Processing recording… ${msg.progress}%`;
 }
 
 // ---------------------------------------------------------------------------------- websocket
@@ -397,7 +408,7 @@ function handle(msg) {
       showNotice(msg.text, { level: "success", link: msg.url, sticky: true });
       break;
     case "progress":
-      root.dataset.progress = String(msg.progress);
+      showProgress(msg);
       break;
     case "session_ended":
       sessionEnded = true;

@@ -56,7 +56,7 @@ def live_server_process(django_db_setup, django_db_blocker, tmp_path_factory) ->
     port = free_port()
     log = tmp_path_factory.mktemp("daphne") / "daphne.log"
     env = dict(os.environ, DATABASE_URL=database_url(), DJANGO_SETTINGS_MODULE="config.settings_test",
-               SPOOL_DIR=str(settings.SPOOL_DIR), REDIS_URL=settings.REDIS_URL, **LIVE_TIMINGS)
+               TEST_RUN_DIR=str(settings.TEST_RUN_DIR), REDIS_URL=settings.REDIS_URL, **LIVE_TIMINGS)
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                                  "config.asgi:application"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

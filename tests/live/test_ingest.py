@@ -129,4 +129,6 @@ def test_final_segments_of_every_track_start_processing_without_waiting(live, de
         services.stop_recording(recording=running, reason="stopped_by_host")
         assert put(client, running, webm, seq=1, **{"X-Final": "1"}).status_code == 201
     running.refresh_from_db()
-    assert running.state == "processing" and running.duration is not None
+    # Processing began at once (tasks run eagerly here, so it may already have finished).
+    assert running.transitions.filter(to_state="processing").exists()
+    assert running.state in ("processing", "available") and running.duration is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 
 import pytest
@@ -25,7 +26,19 @@ async def cookie(user) -> str:
     return await sync_to_async(session_cookie)(Client(), user)
 
 
-async def wait_for(predicate, timeout: float = 10.0, step: float = 0.2):
+@asynccontextmanager
+async def in_room(live, room, demo, *usernames: str):
+    """Sockets for these people in the room, each past its initial state message."""
+    async with AsyncExitStack() as stack:
+        sockets = []
+        for username in usernames:
+            ws = await stack.enter_async_context(RoomSocket(live, room.pk, await cookie(demo.users[username])))
+            await ws.expect_type("state")
+            sockets.append(ws)
+        yield sockets
+
+
+async def wait_for(predicate, timeout: float = 20.0, step: float = 0.2):
     end = asyncio.get_running_loop().time() + timeout
     while True:
         value = await sync_to_async(predicate)()
@@ -82,11 +95,7 @@ async def test_garbage_gets_an_error_and_the_socket_lives(live, demo) -> None:
 
 async def test_concurrent_starts_give_one_recording_and_everyone_is_told(live, demo) -> None:
     room = demo.rooms["single"]
-    async with RoomSocket(live, room.pk, await cookie(demo.users["host"])) as host, \
-            RoomSocket(live, room.pk, await cookie(demo.users["coeditor"])) as coeditor, \
-            RoomSocket(live, room.pk, await cookie(demo.users["participant"])) as participant:
-        for ws in (host, coeditor, participant):
-            await ws.expect_type("state")
+    async with in_room(live, room, demo, "host", "coeditor", "participant") as (host, coeditor, participant):
         # Two hosts at the same moment, and one of them double-clicking.
         await asyncio.gather(host.send(type="start_recording", id=1), host.send(type="start_recording", id=2),
                              coeditor.send(type="start_recording", id=1))
@@ -103,11 +112,7 @@ async def test_concurrent_starts_give_one_recording_and_everyone_is_told(live, d
 
 async def test_stop_notices_by_role_and_stop_is_idempotent(live, demo) -> None:
     room = demo.rooms["single"]
-    async with RoomSocket(live, room.pk, await cookie(demo.users["host"])) as host, \
-            RoomSocket(live, room.pk, await cookie(demo.users["moderator"])) as moderator, \
-            RoomSocket(live, room.pk, await cookie(demo.users["participant"])) as participant:
-        for ws in (host, moderator, participant):
-            await ws.expect_type("state")
+    async with in_room(live, room, demo, "host", "moderator", "participant") as (host, moderator, participant):
         await moderator.send(type="start_recording", id="s")
         await moderator.expect(lambda m: m.get("type") == "ack")
         await host.send(type="stop_recording", id="a")
@@ -209,10 +214,7 @@ async def test_heartbeats_keep_presence(live, demo) -> None:
 
 async def test_recording_cap_stops_it_and_hosts_are_told_why(live, demo) -> None:
     room = demo.rooms["single"]
-    async with RoomSocket(live, room.pk, await cookie(demo.users["host"])) as host, \
-            RoomSocket(live, room.pk, await cookie(demo.users["participant"])) as participant:
-        await host.expect_type("state")
-        await participant.expect_type("state")
+    async with in_room(live, room, demo, "host", "participant") as (host, participant):
         await host.send(type="start_recording", id=1)
         ack = await host.expect_type("ack")
         # 24 hours are a setting; here the deadline is simply due.
@@ -229,10 +231,7 @@ async def test_recording_cap_stops_it_and_hosts_are_told_why(live, demo) -> None
 
 async def test_session_cap_ends_session_for_everyone(live, demo) -> None:
     room = demo.rooms["single"]
-    async with RoomSocket(live, room.pk, await cookie(demo.users["host"])) as host, \
-            RoomSocket(live, room.pk, await cookie(demo.users["participant"])) as participant:
-        await host.expect_type("state")
-        await participant.expect_type("state")
+    async with in_room(live, room, demo, "host", "participant") as (host, participant):
         await host.send(type="start_recording", id=1)
         await host.expect_type("ack")
         await sync_to_async(LiveSession.objects.filter(room=room).update)(max_end_at=timezone.now())
@@ -245,10 +244,7 @@ async def test_session_cap_ends_session_for_everyone(live, demo) -> None:
 
 async def test_end_session_for_everyone(live, demo) -> None:
     room = demo.rooms["single"]
-    async with RoomSocket(live, room.pk, await cookie(demo.users["moderator"])) as moderator, \
-            RoomSocket(live, room.pk, await cookie(demo.users["participant"])) as participant:
-        await moderator.expect_type("state")
-        await participant.expect_type("state")
+    async with in_room(live, room, demo, "moderator", "participant") as (moderator, participant):
         await moderator.send(type="end_session", id=9)
         assert (await participant.expect_type("session_ended"))["reason"] == "ended_by_host"
     assert await sync_to_async(LiveSession.objects.filter(room=room, state="ended").exists)()

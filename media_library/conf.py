@@ -1,0 +1,46 @@
+"""The media library's settings, with defaults, read at call time so tests can override them.
+
+config/settings.py may set any of these (from the environment) without this app changing.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def upload_max_bytes() -> int:
+    """Largest file a host may upload into a room's Media and Files."""
+    return int(getattr(settings, "MEDIA_UPLOAD_MAX_BYTES", 2 * 1024 * 1024 * 1024))
+
+
+def publish_attempts() -> int:
+    """Tries of each storage operation of the publish step before it gives up."""
+    return max(1, int(getattr(settings, "MEDIA_PUBLISH_ATTEMPTS", 5)))
+
+
+def publish_backoff_seconds() -> float:
+    """First pause between storage tries; it doubles each time (capped by publish_backoff_max_seconds)."""
+    return float(getattr(settings, "MEDIA_PUBLISH_BACKOFF_SECONDS", 1.0))
+
+
+def publish_backoff_max_seconds() -> float:
+    return float(getattr(settings, "MEDIA_PUBLISH_BACKOFF_MAX_SECONDS", 30.0))
+
+
+def stream_chunk_bytes() -> int:
+    """Bytes read per step when streaming a file: memory per open stream stays at this."""
+    return int(getattr(settings, "MEDIA_STREAM_CHUNK_BYTES", 256 * 1024))
+
+
+def copy_chunk_bytes() -> int:
+    """Bytes per read/write when copying a recording into file-system storage."""
+    return int(getattr(settings, "MEDIA_COPY_CHUNK_BYTES", 1024 * 1024))
+
+
+def page_size() -> int:
+    return int(getattr(settings, "MEDIA_PAGE_SIZE", 24))
+
+
+def signed_url_seconds() -> int:
+    """Lifetime of a signed S3 URL handed to a browser (S3 storages use their own querystring_expire)."""
+    return int(getattr(settings, "MEDIA_URL_TTL_SECONDS", 600))

@@ -1,0 +1,145 @@
+"""Reads for the media library. Every list starts from a permissions queryset; nothing here decides access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.utils import timezone
+
+from media_library import conf, permissions
+from media_library.models import EntryCollaborator, Folder, MediaEntry, RecordingNotice, ShareLink
+from meetings.models import Channel, Room, User
+from recordings.models import Recording
+
+NOTICES_SHOWN = 5
+IN_PROGRESS_SHOWN = 12
+MAX_QUERY_CHARS = 200
+
+
+def clean_query(raw: str | None) -> str:
+    # Control characters cannot match a title, and PostgreSQL refuses NUL outright.
+    return "".join(ch for ch in (raw or "") if ch.isprintable()).strip()[:MAX_QUERY_CHARS]
+
+
+def _search(entries: QuerySet[MediaEntry], q: str) -> QuerySet[MediaEntry]:
+    return entries.filter(title__icontains=q) if q else entries
+
+
+def _paged(entries: QuerySet[MediaEntry], page: str | int | None) -> Page:
+    # get_page turns garbage ("abc", -3, 10**30) into the first or last page: no error to make.
+    return Paginator(entries, conf.page_size()).get_page(page)
+
+
+# The columns a card shows: sorting 10,000 full rows (descriptions, the owner's password hash...)
+# to skip to a deep page costs more than the rest of the query.
+CARD_FIELDS = (
+    "title", "owner_id", "creator_id", "kind", "status", "file", "poster", "content_type", "duration", "size",
+    "created_at", "source_recording_id", "room_id", "folder_id",
+    "owner__username", "owner__display_name", "owner__first_name", "owner__last_name",
+)
+
+
+def _with_my_role(entries: QuerySet[MediaEntry], user: User) -> QuerySet[MediaEntry]:
+    """The person's collaborator role on each entry, by a LEFT JOIN on (entry, user), which is unique.
+
+    A correlated subquery would be computed for every row PostgreSQL skips on its way to a
+    deep page's OFFSET; the join costs one hash lookup per row.
+    """
+    return entries.annotate(
+        my_collab=FilteredRelation("collaborators", condition=Q(collaborators__user=user)),
+        my_collab_role=F("my_collab__role"),
+    )
+
+
+def my_media_page(*, user: User, q: str = "", page: str | int | None = 1) -> Page:
+    """My Media, newest first: one COUNT and one SELECT however many entries there are."""
+    entries = (
+        _with_my_role(_search(permissions.personal_entries(user), q), user)
+        .select_related("owner")
+        .only(*CARD_FIELDS)
+        .order_by("-created_at", "-pk")
+    )
+    return _paged(entries, page)
+
+
+def recordings_in_progress(*, user: User) -> list[Recording]:
+    return list(
+        permissions.recordings_in_progress(user).select_related("room").order_by("-created_at")[:IN_PROGRESS_SHOWN]
+    )
+
+
+def channel_media_page(*, user: User, channel: Channel, q: str = "", page: str | int | None = 1) -> Page:
+    entries = (
+        _search(permissions.channel_entries(user, channel), q)
+        .select_related("owner")
+        .only(*CARD_FIELDS)
+        .order_by("-created_at", "-pk")
+    )
+    return _paged(entries, page)
+
+
+@dataclass(frozen=True)
+class RoomLibrary:
+    room: Room
+    folder: Folder | None
+    breadcrumbs: list[Folder]
+    folders: list[Folder]
+    entries: Page
+
+
+def room_library(*, user: User, room: Room, folder: Folder | None, page: str | int | None = 1) -> RoomLibrary:
+    """One folder level of a room's Media and Files (the top level when folder is None)."""
+    folders = list(Folder.objects.filter(room=room, parent=folder).order_by("kind", "name"))
+    entries = (
+        _with_my_role(permissions.room_entries(user, room).filter(folder=folder), user)
+        .select_related("owner", "folder")
+        .order_by("-created_at", "-pk")
+    )
+    page = _paged(entries, page)
+    for entry in page.object_list:
+        actions = permissions.listed_actions(user, entry, collab_role=entry.my_collab_role)
+        entry.can_rename = permissions.Action.RENAME in actions
+        entry.can_delete = permissions.Action.DELETE in actions
+    crumbs: list[Folder] = []
+    node = folder
+    while node is not None and len(crumbs) < 32:  # folder trees are shallow; the cap guards a cycle
+        crumbs.insert(0, node)
+        node = node.parent
+    return RoomLibrary(room=room, folder=folder, breadcrumbs=crumbs, folders=folders, entries=page)
+
+
+def room_folder(*, room: Room, folder_id: int | None) -> Folder | None:
+    if folder_id is None:
+        return None
+    return Folder.objects.filter(room=room, pk=folder_id).select_related("parent").first()
+
+
+def entry_for_page(*, entry_id: int) -> MediaEntry | None:
+    return (
+        MediaEntry.objects.select_related("owner", "creator", "room", "folder", "source_recording")
+        .filter(pk=entry_id)
+        .first()
+    )
+
+
+def entry_collaborators(*, entry: MediaEntry) -> list[EntryCollaborator]:
+    return list(entry.collaborators.select_related("user").order_by("role", "user__username"))
+
+
+def live_share_links(*, entry: MediaEntry) -> list[ShareLink]:
+    return list(
+        entry.share_links.filter(revoked_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .select_related("created_by")
+        .order_by("-created_at")
+    )
+
+
+def unseen_notices(*, user: User) -> list[RecordingNotice]:
+    return list(
+        RecordingNotice.objects.filter(user=user, seen_at__isnull=True)
+        .select_related("entry")
+        .order_by("-created_at", "-pk")[:NOTICES_SHOWN]
+    )

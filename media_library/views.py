@@ -1,0 +1,490 @@
+"""Pages and file endpoints of the media library. Thin: parse, ask permissions, call a service, answer.
+
+Every view has a defined answer to garbage: unknown or forbidden things are 404 (they look
+the same), a visible entry acted on without the right is 403, bad input is 400 with a
+message, an oversized upload is 413, a bad Range is 416.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.uploadedfile import UploadedFile
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from media_library import conf, permissions, ranges, selectors, services, storage
+from media_library.models import Folder, MediaEntry, RecordingNotice, ShareLink
+from media_library.permissions import Action
+from meetings import permissions as room_permissions
+from meetings import selectors as room_selectors
+from meetings.models import Channel, CollaboratorRole, Room, User
+
+logger = logging.getLogger(__name__)
+
+
+class BadInput(Exception):
+    """A request whose input cannot be used; the message is shown to the person (400)."""
+
+
+class TooLarge(Exception):
+    """An upload over MEDIA_UPLOAD_MAX_BYTES (413)."""
+
+
+class NotFoundHere(Exception):
+    """A room action names an entry that is not (visibly) in this room (404)."""
+
+
+class NotAllowed(Exception):
+    """A room action on a visible entry the person may not change (403)."""
+
+
+def _parse_id(value: str | None) -> int | None:
+    value = (value or "").strip()
+    if not value.isdigit() or len(value) > 18:
+        return None
+    return int(value)
+
+
+def _error(request: HttpRequest, status: int, message: str, *, panel: bool = False) -> HttpResponse:
+    template = "media_library/_error_fragment.html" if panel else "media_library/error.html"
+    return render(request, template, {"message": message, "status": status}, status=status)
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
+                                                      require_https=request.is_secure()):
+        return candidate
+    return default
+
+
+# --- Lists --------------------------------------------------------------------------------------------
+
+@login_required
+@require_GET
+def my_media(request: HttpRequest) -> HttpResponse:
+    q = selectors.clean_query(request.GET.get("q"))
+    page = selectors.my_media_page(user=request.user, q=q, page=request.GET.get("page"))
+    in_progress = selectors.recordings_in_progress(user=request.user) if page.number == 1 and not q else []
+    return render(request, "media_library/my_media.html", {
+        "page": page, "q": q, "in_progress": in_progress,
+        "channels": room_selectors.channels_for_user(user=request.user),
+    })
+
+
+@login_required
+@require_GET
+def channel_media(request: HttpRequest, slug: str) -> HttpResponse:
+    channel = Channel.objects.filter(slug=slug).first()
+    if channel is None or not permissions.can_view_channel_media(request.user, channel):
+        raise Http404("No such channel.")
+    q = selectors.clean_query(request.GET.get("q"))
+    page = selectors.channel_media_page(user=request.user, channel=channel, q=q, page=request.GET.get("page"))
+    return render(request, "media_library/channel_media.html", {"channel": channel, "page": page, "q": q})
+
+
+# --- One entry ----------------------------------------------------------------------------------------
+
+class Refused(Exception):
+    """A visible entry, but not this action: 403 with a message (its existence is no secret to them)."""
+
+
+def answers_refusals(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Refused as exc:
+            return _error(request, 403, str(exc))
+
+    return wrapper
+
+
+def _entry_or_404(user: User, entry_id: int, action: Action) -> MediaEntry:
+    """The entry, if `user` may do `action` to it.
+
+    404 when they may not even view it (not found and not allowed look alike); 403 when they
+    can see it but not do this.
+    """
+    entry = selectors.entry_for_page(entry_id=entry_id)
+    if entry is None:
+        raise Http404("No such media entry.")
+    allowed = permissions.allowed_actions(user, entry)
+    if action in allowed:
+        return entry
+    if Action.VIEW in allowed:
+        raise Refused("You may not do that to this entry.")
+    raise Http404("No such media entry.")
+
+
+@dataclass(frozen=True)
+class EntryAction:
+    needs: Action
+    run: Callable[[HttpRequest, MediaEntry], str]
+
+
+def _rename(request: HttpRequest, entry: MediaEntry) -> str:
+    services.rename_entry(entry=entry, title=request.POST.get("title", ""))
+    return "Renamed."
+
+
+def _add_collaborator(request: HttpRequest, entry: MediaEntry) -> str:
+    collaborator = services.add_collaborator(
+        entry=entry, username=request.POST.get("username", ""), role=request.POST.get("role", "")
+    )
+    return f"{collaborator.user.label} is now {collaborator.get_role_display().lower()}."
+
+
+def _remove_collaborator(request: HttpRequest, entry: MediaEntry) -> str:
+    user_id = _parse_id(request.POST.get("user_id"))
+    if user_id is None:
+        raise BadInput("Which collaborator should be removed?")
+    services.remove_collaborator(entry=entry, user_id=user_id)
+    return "Collaborator removed."
+
+
+def _create_share(request: HttpRequest, entry: MediaEntry) -> str:
+    days = _parse_id(request.POST.get("expires_in_days", "0"))
+    if days is None:
+        raise BadInput("Choose how long the link should work.")
+    services.create_share_link(entry=entry, by=request.user, expires_in_days=days)
+    return "Share link created. Anyone with the link can watch until you revoke it."
+
+
+def _revoke_share(request: HttpRequest, entry: MediaEntry) -> str:
+    link_id = _parse_id(request.POST.get("link_id"))
+    if link_id is None:
+        raise BadInput("Which link should be revoked?")
+    services.revoke_share_link(entry=entry, link_id=link_id)
+    return "Share link revoked. It no longer works."
+
+
+ENTRY_ACTIONS: dict[str, EntryAction] = {
+    "rename": EntryAction(Action.RENAME, _rename),
+    "add_collaborator": EntryAction(Action.MANAGE_COLLABORATORS, _add_collaborator),
+    "remove_collaborator": EntryAction(Action.MANAGE_COLLABORATORS, _remove_collaborator),
+    "create_share": EntryAction(Action.SHARE, _create_share),
+    "revoke_share": EntryAction(Action.SHARE, _revoke_share),
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entry_page(request: HttpRequest, entry_id: int) -> HttpResponse:
+    entry = _entry_or_404(request.user, entry_id, Action.VIEW)
+    if request.method == "POST":
+        return _entry_post(request, entry)
+    allowed = permissions.allowed_actions(request.user, entry)
+    return render(request, "media_library/entry.html", {
+        "entry": entry,
+        "allowed": {action.value for action in allowed},
+        "collaborators": selectors.entry_collaborators(entry=entry)
+        if Action.MANAGE_COLLABORATORS in allowed else [],
+        "share_links": selectors.live_share_links(entry=entry) if Action.SHARE in allowed else [],
+        "roles": CollaboratorRole.choices,
+        "expiry_choices": [(0, "Until revoked"), (1, "1 day"), (7, "7 days"), (30, "30 days"), (90, "90 days")],
+        "stream_url": reverse("media_library:entry_stream", args=[entry.pk]),
+        "download_url": reverse("media_library:entry_download", args=[entry.pk])
+        if Action.DOWNLOAD in allowed else "",
+        "poster_url": reverse("media_library:entry_poster", args=[entry.pk]) if entry.poster else "",
+    })
+
+
+def _entry_post(request: HttpRequest, entry: MediaEntry) -> HttpResponse:
+    handler = ENTRY_ACTIONS.get(request.POST.get("action", ""))
+    if handler is None:
+        return _error(request, 400, "Unknown action.")
+    if not permissions.can(request.user, handler.needs, entry):
+        return _error(request, 403, "You may not do that to this entry.")
+    try:
+        done = handler.run(request, entry)
+    except (services.LibraryError, BadInput) as exc:
+        return _error(request, 400, str(exc))
+    messages.success(request, done)
+    return redirect(_next_url(request, reverse("media_library:entry", args=[entry.pk])))
+
+
+@login_required
+@answers_refusals
+@require_http_methods(["GET", "POST"])
+def entry_delete(request: HttpRequest, entry_id: int) -> HttpResponse:
+    entry = _entry_or_404(request.user, entry_id, Action.DELETE)
+    default_next = reverse("media_library:my_media")
+    if request.method == "GET":
+        return render(request, "media_library/entry_delete.html", {
+            "entry": entry, "next": _next_url(request, default_next),
+            "cancel_url": _next_url(request, reverse("media_library:entry", args=[entry.pk])),
+        })
+    if request.POST.get("confirm") != "yes":
+        return _error(request, 400, "Please confirm the deletion.")
+    title = entry.title
+    services.delete_entry(entry=entry)
+    messages.success(request, f"Deleted “{title}”.")
+    return redirect(_next_url(request, default_next))
+
+
+# --- Files: stream, download, poster ----------------------------------------------------------------
+
+def _serve_file(request: HttpRequest, entry: MediaEntry, *, as_attachment: bool) -> HttpResponse:
+    if not entry.file:
+        raise Http404("This entry has no file.")
+    backend = entry.file.storage
+    filename = services.entry_disposition_name(entry)
+    content_type = entry.content_type or "application/octet-stream"
+    path = storage.local_path(backend, entry.file.name)
+    if path is None:
+        # S3: a signed, expiring URL; S3 itself answers the browser's Range requests.
+        inline = not as_attachment and ranges.is_inline_safe(content_type)
+        return HttpResponseRedirect(storage.signed_url(
+            backend, entry.file.name, content_type=content_type if inline else "application/octet-stream",
+            disposition=content_disposition_header(not inline, filename),
+        ))
+    try:
+        return ranges.file_response(request, path=path, content_type=content_type, filename=filename,
+                                    as_attachment=as_attachment)
+    except FileNotFoundError:
+        logger.error("entry %s: stored file %s is missing", entry.pk, entry.file.name)
+        raise Http404("The file of this entry is missing.") from None
+
+
+def _serve_poster(entry: MediaEntry) -> HttpResponse:
+    if not entry.poster:
+        raise Http404("No poster.")
+    backend = entry.poster.storage
+    path = storage.local_path(backend, entry.poster.name)
+    if path is None:
+        return HttpResponseRedirect(storage.signed_url(
+            backend, entry.poster.name, content_type="image/jpeg", disposition="inline"))
+    try:
+        with open(path, "rb") as fh:  # posters are small (tens of KB): read whole
+            data = fh.read()
+    except FileNotFoundError:
+        raise Http404("No poster.") from None
+    content_type = "image/png" if entry.poster.name.endswith(".png") else "image/jpeg"
+    response = HttpResponse(data, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@answers_refusals
+@require_http_methods(["GET", "HEAD"])
+def entry_stream(request: HttpRequest, entry_id: int) -> HttpResponse:
+    return _serve_file(request, _entry_or_404(request.user, entry_id, Action.STREAM), as_attachment=False)
+
+
+@login_required
+@answers_refusals
+@require_http_methods(["GET", "HEAD"])
+def entry_download(request: HttpRequest, entry_id: int) -> HttpResponse:
+    return _serve_file(request, _entry_or_404(request.user, entry_id, Action.DOWNLOAD), as_attachment=True)
+
+
+@login_required
+@require_GET
+def entry_poster(request: HttpRequest, entry_id: int) -> HttpResponse:
+    return _serve_poster(_entry_or_404(request.user, entry_id, Action.VIEW))
+
+
+# --- Share links: anyone holding the token, signed in or not -------------------------------------------
+
+def _shared_entry(token: str, action: Action, user: User) -> tuple[ShareLink, MediaEntry]:
+    link = permissions.live_share_link(None, token)
+    if link is None or not permissions.can(user, action, link.entry, share_token=token):
+        raise Http404("This link does not work (it may have been revoked or have expired).")
+    return link, link.entry
+
+
+@require_GET
+def share_page(request: HttpRequest, token: str) -> HttpResponse:
+    link, entry = _shared_entry(token, Action.VIEW, request.user)
+    return render(request, "media_library/share.html", {
+        "entry": entry, "link": link,
+        "stream_url": reverse("media_library:share_stream", args=[token]),
+        "poster_url": reverse("media_library:share_poster", args=[token]) if entry.poster else "",
+    })
+
+
+@require_http_methods(["GET", "HEAD"])
+def share_stream(request: HttpRequest, token: str) -> HttpResponse:
+    _, entry = _shared_entry(token, Action.STREAM, request.user)
+    return _serve_file(request, entry, as_attachment=False)
+
+
+@require_GET
+def share_poster(request: HttpRequest, token: str) -> HttpResponse:
+    _, entry = _shared_entry(token, Action.VIEW, request.user)
+    return _serve_poster(entry)
+
+
+# --- A room's Media and Files ----------------------------------------------------------------------------
+
+def _room_or_404(user: User, room_id: int) -> Room:
+    room = Room.objects.select_related("channel").filter(pk=room_id).first()
+    if room is None or not room_permissions.can_open_media_and_files(user, room):
+        raise Http404("No such room.")  # participants and outsiders cannot tell it exists
+    return room
+
+
+def _folder_param(room: Room, raw: str | None) -> Folder | None:
+    """The folder named by a request parameter; missing means the top level, garbage is BadInput."""
+    if raw in (None, ""):
+        return None
+    folder_id = _parse_id(raw)
+    folder = selectors.room_folder(room=room, folder_id=folder_id) if folder_id is not None else None
+    if folder is None:
+        raise BadInput("That folder does not exist in this room.")
+    return folder
+
+
+def _room_context(request: HttpRequest, room: Room, folder: Folder | None) -> dict[str, object]:
+    library = selectors.room_library(user=request.user, room=room, folder=folder, page=request.GET.get("page"))
+    return {
+        "room": room, "library": library, "folder": folder,
+        "upload_max_bytes": conf.upload_max_bytes(),
+        "self_url": reverse("media_library:room_media", args=[room.pk])
+        + (f"?folder={folder.pk}" if folder is not None else ""),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def room_media(request: HttpRequest, room_id: int) -> HttpResponse:
+    room = _room_or_404(request.user, room_id)
+    if request.method == "POST":
+        return _room_post(request, room)
+    try:
+        folder = _folder_param(room, request.GET.get("folder"))
+    except BadInput as exc:
+        return _error(request, 404, str(exc))
+    return render(request, "media_library/room_media.html", _room_context(request, room, folder))
+
+
+@login_required
+@require_GET
+def room_media_panel(request: HttpRequest, room_id: int) -> HttpResponse:
+    """The same listing as an HTML fragment for the room page's panel (no page chrome)."""
+    room = _room_or_404(request.user, room_id)
+    try:
+        folder = _folder_param(room, request.GET.get("folder"))
+    except BadInput as exc:
+        return _error(request, 404, str(exc), panel=True)
+    context = _room_context(request, room, folder)
+    context["panel"] = True
+    return render(request, "media_library/_room_media_panel.html", context)
+
+
+def _upload(request: HttpRequest, room: Room) -> str:
+    uploaded = request.FILES.get("file")
+    if not isinstance(uploaded, UploadedFile):
+        raise BadInput("Choose a file to upload.")
+    if uploaded.size is not None and uploaded.size > conf.upload_max_bytes():
+        raise TooLarge()
+    folder = _folder_param(room, request.POST.get("folder"))
+    entry = services.upload_room_file(room=room, user=request.user, uploaded=uploaded, folder=folder)
+    return f"Uploaded “{entry.title}”."
+
+
+def _create_folder(request: HttpRequest, room: Room) -> str:
+    parent = _folder_param(room, request.POST.get("folder"))
+    folder = services.create_folder(room=room, name=request.POST.get("name", ""), parent=parent)
+    return f"Folder “{folder.name}” created."
+
+
+def _target_folder(request: HttpRequest, room: Room) -> Folder:
+    folder = _folder_param(room, request.POST.get("folder_id"))
+    if folder is None:
+        raise BadInput("Which folder?")
+    return folder
+
+
+def _rename_folder(request: HttpRequest, room: Room) -> str:
+    folder = services.rename_folder(folder=_target_folder(request, room), name=request.POST.get("name", ""))
+    return f"Folder renamed to “{folder.name}”."
+
+
+def _delete_folder(request: HttpRequest, room: Room) -> str:
+    folder = _target_folder(request, room)
+    services.delete_folder(folder=folder)
+    return f"Folder “{folder.name}” deleted."
+
+
+def _rename_room_entry(request: HttpRequest, room: Room) -> str:
+    entry_id = _parse_id(request.POST.get("entry_id"))
+    entry = selectors.entry_for_page(entry_id=entry_id) if entry_id is not None else None
+    if entry is None or entry.room_id != room.pk or not permissions.can(request.user, Action.VIEW, entry):
+        raise NotFoundHere()
+    if not permissions.can(request.user, Action.RENAME, entry):
+        raise NotAllowed()
+    services.rename_entry(entry=entry, title=request.POST.get("title", ""))
+    return "Renamed."
+
+
+ROOM_ACTIONS: dict[str, Callable[[HttpRequest, Room], str]] = {
+    "upload": _upload,
+    "create_folder": _create_folder,
+    "rename_folder": _rename_folder,
+    "delete_folder": _delete_folder,
+    "rename_entry": _rename_room_entry,
+}
+
+
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _room_post(request: HttpRequest, room: Room) -> HttpResponse:
+    panel = request.GET.get("panel") == "1"
+    # Refuse an oversized upload from its declared length, before Django reads the body.
+    if _declared_length(request) > conf.upload_max_bytes() + 1024 * 1024:
+        return _error(request, 413, "The file is larger than the upload limit.", panel=panel)
+    handler = ROOM_ACTIONS.get(request.POST.get("action", ""))
+    if handler is None:
+        return _error(request, 400, "Unknown action.", panel=panel)
+    try:
+        done = handler(request, room)
+    except TooLarge:
+        return _error(request, 413, "The file is larger than the upload limit.", panel=panel)
+    except NotFoundHere:
+        return _error(request, 404, "No such entry in this room.", panel=panel)
+    except NotAllowed:
+        return _error(request, 403, "You may not do that to this entry.", panel=panel)
+    except (services.LibraryError, BadInput) as exc:
+        return _error(request, 400, str(exc), panel=panel)
+    if panel:
+        # The room page swaps the panel with this answer: no navigation away from the live room.
+        try:
+            folder = _folder_param(room, request.POST.get("folder") or request.GET.get("folder"))
+        except BadInput:
+            folder = None
+        context = _room_context(request, room, folder)
+        context.update(panel=True, done=done)
+        return render(request, "media_library/_room_media_panel.html", context)
+    messages.success(request, done)
+    return redirect(_next_url(request, reverse("media_library:room_media", args=[room.pk])))
+
+
+# --- Notices ------------------------------------------------------------------------------------------
+
+@login_required
+@require_POST
+def notice_seen(request: HttpRequest, notice_id: int) -> HttpResponse:
+    """The room page says a live notice was shown; also the notice's close button without JavaScript."""
+    notice = get_object_or_404(RecordingNotice, pk=notice_id, user=request.user)
+    services.mark_notices_seen(user=request.user, notice_ids=[notice.pk])
+    if request.headers.get("Accept", "").startswith("application/json") or request.POST.get("js") == "1":
+        return HttpResponse(status=204)
+    return redirect(_next_url(request, reverse("home")))

@@ -1,0 +1,240 @@
+"""Mix every participant's audio into one AAC track.
+
+Done once per recording at the end (cheap, and a single encode has no clicks
+at window joins). Decisions:
+
+* Output is stereo 48 kHz AAC-LC at 128 kb/s in an MP4 audio file (.m4a), so
+  the encoder priming is recorded in an edit list and the duration is exact.
+  Stereo because a shared tab can carry stereo sound; mono microphones are
+  upmixed by libswresample (both channels at -3 dB).
+* Each segment's audio is placed by its timestamps on the timeline, sample
+  accurate: contiguous packets are laid end to end; when a timestamp jumps by
+  more than ``RESYNC_S`` (a hole or an overlap) the stream is resynchronised
+  to it. Anything outside the segment's span is dropped; holes are silence.
+* Participants are summed at unity gain (normalising by the number of tracks
+  would make one speaker quieter as others join), then a simple peak limiter
+  with a -1 dBFS ceiling keeps the sum from clipping: per ~10.7 ms block the
+  gain drops at once to what the block's peak allows (looking one block
+  ahead, so the ramp never overshoots) and recovers at 20 dB/s. A final hard
+  clip at full scale is only a safety net.
+* Memory stays bounded: audio is decoded one segment per track at a time,
+  mixed in ~2 s chunks and encoded as it goes; nothing holds the whole
+  recording.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import av
+import numpy as np
+
+from .heap import tune_heap
+from .timeline import SegmentProblem, Span, TrackInput, describe_error, track_spans
+
+SAMPLE_RATE = 48_000
+CHANNELS = 2
+AAC_FRAME = 1024
+BITRATE = 128_000
+RESYNC_S = 0.03
+CEILING = 10 ** (-1 / 20)  # -1 dBFS
+LIMITER_BLOCK = 512
+RELEASE_PER_BLOCK = 10 ** ((20 * LIMITER_BLOCK / SAMPLE_RATE) / 20)  # 20 dB/s
+CHUNK = AAC_FRAME * 94  # ~2 s, a whole number of AAC frames and limiter blocks
+
+
+@dataclass
+class AudioReport:
+    duration: float
+    out_path: str
+    samples: int = 0
+    problems: list[SegmentProblem] = field(default_factory=list)
+    limited_blocks: int = 0  # blocks where the limiter reduced the gain
+
+
+class _TrackPcm:
+    """A track's audio as (timeline sample position, float32 [2, n]) pieces."""
+
+    def __init__(self, track: TrackInput, spans: list[Span], problems: list[SegmentProblem]) -> None:
+        self.track = track
+        self.spans = spans
+        self.problems = problems
+        self._gen = self._pieces()
+        self._pending: tuple[int, np.ndarray] | None = None
+        self._exhausted = False
+
+    def _problem(self, span: Span, reason: str) -> None:
+        self.problems.append(SegmentProblem(self.track.track_id, span.ref.path, span.start, span.end, reason))
+
+    def _pieces(self) -> Iterator[tuple[int, np.ndarray]]:
+        for span in self.spans:
+            if not span.readable:
+                self._problem(span, f"unreadable segment, silence: {span.error}")
+                continue
+            yield from self._span_pieces(span)
+
+    def _span_pieces(self, span: Span) -> Iterator[tuple[int, np.ndarray]]:
+        span_a = int(round(span.start * SAMPLE_RATE))
+        span_b = int(round(span.end * SAMPLE_RATE))
+        try:
+            container = av.open(span.ref.path, metadata_errors="ignore")
+        except (av.FFmpegError, OSError, ValueError) as exc:
+            self._problem(span, f"cannot open, silence: {describe_error(exc)}")
+            return
+        try:
+            if not container.streams.audio:
+                return  # a share without sound, or a camera without a mic: not a problem
+            stream = container.streams.audio[0]
+            resampler = av.AudioResampler(format="fltp", layout="stereo", rate=SAMPLE_RATE)
+            next_pos: int | None = None
+            last_t = span.start
+
+            def place(frames: list[av.AudioFrame], t: float | None) -> Iterator[tuple[int, np.ndarray]]:
+                nonlocal next_pos
+                for out in frames:
+                    data = out.to_ndarray()
+                    if data.ndim == 1:  # packed layouts come back flat
+                        data = data.reshape(-1, CHANNELS).T
+                    data = data.astype(np.float32, copy=False)
+                    pos_ts = int(round(t * SAMPLE_RATE)) if t is not None else next_pos
+                    if next_pos is None or (pos_ts is not None and abs(pos_ts - next_pos) > RESYNC_S * SAMPLE_RATE):
+                        pos = pos_ts if pos_ts is not None else span_a
+                    else:
+                        pos = next_pos  # contiguous: ignore ms rounding of container timestamps
+                    next_pos = pos + data.shape[1]
+                    t = None  # later frames of one resample call follow on
+                    # Keep only the samples inside this segment's span.
+                    a = max(pos, span_a)
+                    b = min(pos + data.shape[1], span_b)
+                    if b > a:
+                        yield a, data[:, a - pos : b - pos]
+
+            try:
+                for packet in container.demux(stream):
+                    for frame in packet.decode():
+                        t = None
+                        if frame.pts is not None and frame.time_base is not None:
+                            t = span.start + float(frame.pts * frame.time_base) - span.first_ts
+                            last_t = t
+                        yield from place(resampler.resample(frame), t)
+                yield from place(resampler.resample(None), None)
+            except av.FFmpegError as exc:
+                self._problem(span, f"audio decoding stopped at {last_t:.3f}s, silence after: {describe_error(exc)}")
+        finally:
+            container.close()
+
+    def add_into(self, buf: np.ndarray, buf_start: int) -> None:
+        """Add this track's samples that fall in ``buf`` (starting at ``buf_start``)."""
+        buf_end = buf_start + buf.shape[1]
+        while not self._exhausted:
+            if self._pending is None:
+                self._pending = next(self._gen, None)
+                if self._pending is None:
+                    self._exhausted = True
+                    return
+            pos, data = self._pending
+            n = data.shape[1]
+            if pos + n <= buf_start:
+                self._pending = None  # late piece (overlap after a resync): already past
+                continue
+            if pos >= buf_end:
+                return
+            a = max(pos, buf_start)
+            b = min(pos + n, buf_end)
+            buf[:, a - buf_start : b - buf_start] += data[:, a - pos : b - pos]
+            if pos + n > buf_end:
+                self._pending = (buf_end, data[:, buf_end - pos :])
+                return
+            self._pending = None
+
+
+class _Limiter:
+    """Block peak limiter with one block of look-ahead and a slow release."""
+
+    def __init__(self) -> None:
+        self.gain = 1.0
+        self.limited_blocks = 0
+
+    def process(self, buf: np.ndarray) -> None:
+        n = buf.shape[1]
+        blocks = -(-n // LIMITER_BLOCK)
+        padded = np.zeros((CHANNELS, blocks * LIMITER_BLOCK), dtype=np.float32)
+        padded[:, :n] = np.abs(buf)
+        peaks = padded.reshape(CHANNELS, blocks, LIMITER_BLOCK).max(axis=(0, 2))
+        targets = np.minimum(1.0, CEILING / np.maximum(peaks, 1e-9))
+        if targets.min() >= 1.0 and self.gain >= 1.0:
+            return  # the common case: nothing to do
+        gains = np.empty(blocks + 1, dtype=np.float64)
+        gains[0] = self.gain
+        for k in range(blocks):
+            ahead = targets[k + 1] if k + 1 < blocks else targets[k]
+            gains[k + 1] = min(targets[k], ahead, gains[k] * RELEASE_PER_BLOCK, 1.0)
+            if gains[k + 1] < 1.0:
+                self.limited_blocks += 1
+        # Each block ramps from the previous gain to its own; the start is
+        # clamped to the block's limit so the ramp never overshoots it even
+        # where look-ahead was unavailable (the very first block, chunk edges).
+        starts = np.minimum(gains[:-1], targets)
+        ramp = np.linspace(0.0, 1.0, LIMITER_BLOCK, endpoint=False)
+        env = (starts[:, None] + (gains[1:, None] - starts[:, None]) * ramp).reshape(-1)[:n]
+        buf *= env.astype(np.float32)
+        self.gain = float(gains[-1])
+
+
+def mix_audio(
+    tracks: Sequence[TrackInput],
+    *,
+    duration: float,
+    out_path: str,
+    bitrate: int = BITRATE,
+) -> AudioReport:
+    """Mix all tracks' audio over ``[0, duration)`` into an AAC .m4a file.
+
+    Written to a temp name and renamed, like the video fragments, so a rerun
+    after a crash starts clean. Bad segments become silence and are reported.
+    """
+    tune_heap()
+    total = int(round(duration * SAMPLE_RATE))
+    report = AudioReport(duration=duration, out_path=out_path)
+    problems: list[SegmentProblem] = []
+    pcms = [_TrackPcm(t, track_spans(t), problems) for t in tracks]
+    limiter = _Limiter()
+    tmp_path = f"{out_path}.tmp-{os.getpid()}-{threading.get_ident()}"
+    tb = Fraction(1, SAMPLE_RATE)
+    try:
+        container = av.open(tmp_path, "w", format="ipod")
+        try:
+            stream = container.add_stream("aac", rate=SAMPLE_RATE)
+            stream.layout = "stereo"
+            stream.codec_context.bit_rate = bitrate
+            for chunk_start in range(0, total, CHUNK):
+                n = min(CHUNK, total - chunk_start)
+                buf = np.zeros((CHANNELS, n), dtype=np.float32)
+                for pcm in pcms:
+                    pcm.add_into(buf, chunk_start)
+                limiter.process(buf)
+                np.clip(buf, -1.0, 1.0, out=buf)
+                for off in range(0, n, AAC_FRAME):
+                    piece = np.ascontiguousarray(buf[:, off : off + AAC_FRAME])
+                    frame = av.AudioFrame.from_ndarray(piece, format="fltp", layout="stereo")
+                    frame.sample_rate = SAMPLE_RATE
+                    frame.pts = chunk_start + off
+                    frame.time_base = tb
+                    container.mux(stream.encode(frame))
+                report.samples += n
+            container.mux(stream.encode(None))
+        finally:
+            container.close()
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, out_path)
+    finally:
+        if os.path.exists(tmp_path):
+            os.unlink(tmp_path)
+    report.limited_blocks = limiter.limited_blocks
+    report.problems = sorted(set(problems), key=lambda p: (p.track_id, p.start, p.reason))
+    return report

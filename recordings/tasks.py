@@ -1,0 +1,30 @@
+"""Thin Celery tasks: take ids, call the pipeline, which re-checks state and does only what is missing."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+# Media tasks run on their own queue (settings.CELERY_TASK_ROUTES) with acks_late, so a worker
+# killed mid-task gets the task redelivered, and the idempotent pipeline finishes the job.
+
+
+@shared_task(name="recordings.tasks.compose_window", ignore_result=True, acks_late=True)
+def compose_window_task(fragment_id: int) -> None:
+    from recordings import pipeline
+
+    pipeline.compose_fragment(fragment_id)
+
+
+@shared_task(name="recordings.tasks.finalize_recording", ignore_result=True, acks_late=True)
+def finalize_recording_task(recording_id: int) -> None:
+    from recordings import pipeline
+
+    pipeline.finalize(recording_id)
+
+
+@shared_task(name="recordings.tasks.publish_recording", ignore_result=True, acks_late=True,
+             autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=300, max_retries=8)
+def publish_recording_task(recording_id: int) -> None:
+    from recordings import publishing
+
+    publishing.publish(recording_id)
