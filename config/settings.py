@@ -185,7 +185,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "recordings.tasks.compose_window": {"queue": "media"},
     "recordings.tasks.finalize_recording": {"queue": "media"},
-    "recordings.tasks.publish_recording": {"queue": "media"},
+    "media_library.tasks.publish_recording": {"queue": "media"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -47,9 +47,10 @@ def reassign_owner(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset:
     form = ReassignOwnerForm(request.POST if "apply" in request.POST else None)
     if "apply" in request.POST and form.is_valid():
         new_owner = form.cleaned_data["new_owner"]
-        for entry in queryset:
+        entries = list(queryset)
+        for entry in entries:
             services.reassign_owner(entry=entry, new_owner=new_owner)
-        modeladmin.message_user(request, f"{queryset.count()} entr(y/ies) now owned by {new_owner.username}.",
+        modeladmin.message_user(request, f"Reassigned {len(entries)} media entries to {new_owner.username}.",
                                 messages.SUCCESS)
         return None
     return TemplateResponse(request, "media_library/admin/reassign_owner.html", {

@@ -25,7 +25,6 @@ from media_library import conf, permissions, ranges, selectors, services, storag
 from media_library.models import Folder, MediaEntry, RecordingNotice, ShareLink
 from media_library.permissions import Action
 from meetings import permissions as room_permissions
-from meetings import selectors as room_selectors
 from meetings.models import Channel, CollaboratorRole, Room, User
 
 logger = logging.getLogger(__name__)
@@ -77,7 +76,7 @@ def my_media(request: HttpRequest) -> HttpResponse:
     in_progress = selectors.recordings_in_progress(user=request.user) if page.number == 1 and not q else []
     return render(request, "media_library/my_media.html", {
         "page": page, "q": q, "in_progress": in_progress,
-        "channels": room_selectors.channels_for_user(user=request.user),
+        "channels": selectors.member_channels(user=request.user),
     })
 
 

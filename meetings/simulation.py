@@ -35,7 +35,8 @@ import websockets
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.db import transaction
-from django.middleware.csrf import _get_new_csrf_string
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+from django.utils.crypto import get_random_string
 
 from meetings.models import Channel, ChannelMembership, ChannelRole, CollaboratorRole, Room, RoomCollaborator, User
 
@@ -259,7 +260,7 @@ class SegmentUpload:
 
 def http_client(base_url: str, session_key: str, *, timeout: float = 60.0) -> httpx.AsyncClient:
     """A browser's HTTP side: its session and CSRF cookies, the CSRF header, its own connections."""
-    token = _get_new_csrf_string()
+    token = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)  # cookie and header carry the same value
     return httpx.AsyncClient(
         base_url=base_url, timeout=timeout, trust_env=False,
         cookies={"sessionid": session_key, "csrftoken": token},

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from media_library.admin_actions import republish_recordings, retry_publishing
 from recordings.models import Fragment, Recording, RecordingTransition, Segment, Track
 
 # State is moved only by services (a state machine); the admin shows it and never edits it.
@@ -48,7 +49,7 @@ class RecordingAdmin(admin.ModelAdmin):
     readonly_fields = RECORDING_MACHINE_FIELDS
     inlines = [TrackInline, FragmentInline, TransitionInline]
 
-    actions = ["retry_from_segments"]
+    actions = ["retry_from_segments", retry_publishing, republish_recordings]
 
     @admin.display(description="Error")
     def short_error(self, obj: Recording) -> str:

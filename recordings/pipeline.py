@@ -225,14 +225,10 @@ def finalize(recording_id: int) -> Recording | None:
         services.fail_recording(recording_id=recording_id, error=f"Processing failed: {exc}",
                                 from_states=(S.PROCESSING,))
         return None
-    transaction.on_commit(lambda: _queue_publish(recording.pk))
+    from media_library.tasks import enqueue_publish
+
+    enqueue_publish(recording.pk)
     return recording
-
-
-def _queue_publish(recording_id: int) -> None:
-    from recordings.tasks import publish_recording_task
-
-    publish_recording_task.delay(recording_id)
 
 
 def retry_from_segments(recording: Recording) -> Recording | None:

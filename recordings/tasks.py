@@ -1,4 +1,7 @@
-"""Thin Celery tasks: take ids, call the pipeline, which re-checks state and does only what is missing."""
+"""Thin Celery tasks: take ids, call the pipeline, which re-checks state and does only what is missing.
+
+Publishing is the media library's task (`media_library.tasks.publish_recording`).
+"""
 
 from __future__ import annotations
 
@@ -20,11 +23,3 @@ def finalize_recording_task(recording_id: int) -> None:
     from recordings import pipeline
 
     pipeline.finalize(recording_id)
-
-
-@shared_task(name="recordings.tasks.publish_recording", ignore_result=True, acks_late=True,
-             autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=300, max_retries=8)
-def publish_recording_task(recording_id: int) -> None:
-    from recordings import publishing
-
-    publishing.publish(recording_id)

@@ -1,11 +1,42 @@
 """Media core of the recording product: pure functions over PyAV and numpy.
 
-No Django here, so it can be tested and benchmarked alone. The Django side
-builds ``TrackInput``/``SegmentRef`` from its rows and calls:
+No Django here, so it can be tested and benchmarked alone; the product never
+runs an ffmpeg binary. The Django side builds ``TrackInput``/``SegmentRef``
+from its rows and calls:
 
 * ``compose_window`` (``compositor.py``): one window of the timeline -> an
-  H.264 MP4 fragment;
+  H.264 MP4 fragment (1080p30 CFR, IDR first, timestamps from 0);
 * ``mix_audio`` (``audio.py``): every track's audio -> one AAC .m4a;
 * ``assemble`` / ``probe`` (``assemble.py``): fragments + audio -> the final
   faststart MP4, verified.
+
+Timeline rules shared by all three live in ``timeline.py``; the layout rules
+in ``layout.py``; ``synthetic.py`` makes browser-like test media.
 """
+
+from .assemble import AssemblyError, MediaInfo, assemble, fragments_duration, probe
+from .audio import AudioReport, mix_audio
+from .compositor import DEFAULT_CRF, DEFAULT_PRESET, LayoutChange, WindowReport, compose_window
+from .layout import Cell, Rect
+from .timeline import SegmentProblem, SegmentRef, TrackInput, TrackKind
+
+__all__ = [
+    "DEFAULT_CRF",
+    "DEFAULT_PRESET",
+    "AssemblyError",
+    "AudioReport",
+    "Cell",
+    "LayoutChange",
+    "MediaInfo",
+    "Rect",
+    "SegmentProblem",
+    "SegmentRef",
+    "TrackInput",
+    "TrackKind",
+    "WindowReport",
+    "assemble",
+    "compose_window",
+    "fragments_duration",
+    "mix_audio",
+    "probe",
+]

@@ -140,8 +140,8 @@ def _audio_packets(path: str, out_tb: Fraction) -> Iterator[tuple[Fraction, int,
         for packet in container.demux(stream):
             if packet.size == 0 or packet.dts is None:
                 continue
-            pts = int(round(packet.pts * tb / out_tb)) if packet.pts is not None else None
-            dts = int(round(packet.dts * tb / out_tb))
+            pts = round(packet.pts * tb / out_tb) if packet.pts is not None else None
+            dts = round(packet.dts * tb / out_tb)
             packet.pts, packet.dts = pts, dts
             packet.time_base = out_tb
             yield Fraction(dts) * out_tb, 1, packet
@@ -207,6 +207,8 @@ def fragments_duration(fragments: Sequence[str]) -> float:
         with av.open(path) as container:
             stream = container.streams.video[0]
             rate = stream.average_rate or stream.guessed_rate
+            if not rate:
+                raise AssemblyError(f"fragment {path} has no frame rate")
             total += Fraction(stream.frames) / Fraction(rate)
     return float(total)
 

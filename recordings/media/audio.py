@@ -75,11 +75,20 @@ class _TrackPcm:
             if not span.readable:
                 self._problem(span, f"unreadable segment, silence: {span.error}")
                 continue
-            yield from self._span_pieces(span)
+            pieces = self._span_pieces(span)
+            while True:
+                try:
+                    piece = next(pieces)
+                except StopIteration:
+                    break
+                except Exception as exc:  # noqa: BLE001 - any failure costs only this segment
+                    self._problem(span, f"failed, silence after: {describe_error(exc)}")
+                    break
+                yield piece
 
     def _span_pieces(self, span: Span) -> Iterator[tuple[int, np.ndarray]]:
-        span_a = int(round(span.start * SAMPLE_RATE))
-        span_b = int(round(span.end * SAMPLE_RATE))
+        span_a = round(span.start * SAMPLE_RATE)
+        span_b = round(span.end * SAMPLE_RATE)
         try:
             container = av.open(span.ref.path, metadata_errors="ignore")
         except (av.FFmpegError, OSError, ValueError) as exc:
@@ -93,14 +102,19 @@ class _TrackPcm:
             next_pos: int | None = None
             last_t = span.start
 
-            def place(frames: list[av.AudioFrame], t: float | None) -> Iterator[tuple[int, np.ndarray]]:
+            def place(
+                frames: Sequence[av.AudioFrame | np.ndarray], t: float | None
+            ) -> Iterator[tuple[int, np.ndarray]]:
                 nonlocal next_pos
                 for out in frames:
-                    data = out.to_ndarray()
-                    if data.ndim == 1:  # packed layouts come back flat
-                        data = data.reshape(-1, CHANNELS).T
-                    data = data.astype(np.float32, copy=False)
-                    pos_ts = int(round(t * SAMPLE_RATE)) if t is not None else next_pos
+                    if isinstance(out, np.ndarray):
+                        data = out
+                    else:
+                        data = out.to_ndarray()
+                        if data.ndim == 1 or data.shape[0] != CHANNELS:  # packed layouts come back flat
+                            data = data.reshape(-1, CHANNELS).T
+                        data = data.astype(np.float32, copy=False)
+                    pos_ts = round(t * SAMPLE_RATE) if t is not None else next_pos
                     if next_pos is None or (pos_ts is not None and abs(pos_ts - next_pos) > RESYNC_S * SAMPLE_RATE):
                         pos = pos_ts if pos_ts is not None else span_a
                     else:
@@ -113,16 +127,25 @@ class _TrackPcm:
                     if b > a:
                         yield a, data[:, a - pos : b - pos]
 
+            tb = float(stream.time_base or 0)
+            offset = span.start - span.first_ts
+            used_resampler = False
             try:
                 for packet in container.demux(stream):
                     for frame in packet.decode():
                         t = None
-                        if frame.pts is not None and frame.time_base is not None:
-                            t = span.start + float(frame.pts * frame.time_base) - span.first_ts
+                        if frame.pts is not None and tb:
+                            t = offset + frame.pts * tb
                             last_t = t
-                        yield from place(resampler.resample(frame), t)
-                yield from place(resampler.resample(None), None)
-            except av.FFmpegError as exc:
+                        direct = _direct_stereo(frame)
+                        if direct is not None:
+                            yield from place([direct], t)
+                        else:
+                            used_resampler = True
+                            yield from place(resampler.resample(frame), t)
+                if used_resampler:
+                    yield from place(resampler.resample(None), None)
+            except (av.FFmpegError, ValueError) as exc:
                 self._problem(span, f"audio decoding stopped at {last_t:.3f}s, silence after: {describe_error(exc)}")
         finally:
             container.close()
@@ -150,6 +173,23 @@ class _TrackPcm:
                 self._pending = (buf_end, data[:, buf_end - pos :])
                 return
             self._pending = None
+
+
+def _direct_stereo(frame: av.AudioFrame) -> np.ndarray | None:
+    """Opus decodes to 48 kHz float planar: convert without a resampler call.
+
+    Mono is spread to both channels at -3 dB, as libswresample does, so the
+    fast path and the resampler path sound the same.
+    """
+    if frame.format.name != "fltp" or frame.sample_rate != SAMPLE_RATE:
+        return None
+    channels = frame.layout.nb_channels
+    if channels == 2:
+        return frame.to_ndarray()
+    if channels == 1:
+        mono = frame.to_ndarray()[0] * np.float32(np.sqrt(0.5))
+        return np.vstack([mono, mono])
+    return None
 
 
 class _Limiter:
@@ -198,7 +238,7 @@ def mix_audio(
     after a crash starts clean. Bad segments become silence and are reported.
     """
     tune_heap()
-    total = int(round(duration * SAMPLE_RATE))
+    total = round(duration * SAMPLE_RATE)
     report = AudioReport(duration=duration, out_path=out_path)
     problems: list[SegmentProblem] = []
     pcms = [_TrackPcm(t, track_spans(t), problems) for t in tracks]

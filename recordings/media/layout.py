@@ -75,10 +75,7 @@ def _column(tracks: list[PresentTrack], area: Rect) -> list[Cell]:
         cell_w = _even(cell_h * 16 / 9)
     top = area.y + _even((area.h - cell_h * n) / 2)
     left = area.x + _even((area.w - cell_w) / 2)
-    return [
-        Cell(t.track_id, Rect(left, top + i * cell_h, cell_w, cell_h), "strip")
-        for i, t in enumerate(tracks)
-    ]
+    return [Cell(t.track_id, Rect(left, top + i * cell_h, cell_w, cell_h), "strip") for i, t in enumerate(tracks)]
 
 
 def _grid(tracks: list[PresentTrack], width: int, height: int) -> list[Cell]:

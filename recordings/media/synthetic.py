@@ -48,7 +48,7 @@ def rgb_to_yuv(rgb: Colour) -> tuple[int, int, int]:
     y = 16 + 65.481 * r + 128.553 * g + 24.966 * b
     u = 128 - 37.797 * r - 74.203 * g + 112.0 * b
     v = 128 + 112.0 * r - 93.786 * g - 18.214 * b
-    return (int(round(y)), int(round(u)), int(round(v)))
+    return (round(y), round(u), round(v))
 
 
 # --- a tiny 5x7 bitmap font: legible big text without a font library --------
@@ -99,8 +99,7 @@ _GLYPHS: dict[str, tuple[str, ...]] = {
     "%": ("11000", "11001", "00010", "00100", "01000", "10011", "00011"),
 }
 _GLYPH_MASKS: dict[str, np.ndarray] = {
-    ch: np.array([[c == "1" for c in row] for row in rows], dtype=bool)
-    for ch, rows in _GLYPHS.items()
+    ch: np.array([[c == "1" for c in row] for row in rows], dtype=bool) for ch, rows in _GLYPHS.items()
 }
 
 
@@ -220,7 +219,7 @@ def _frame_times(
     if frame_times is not None:
         times = [float(t) for t in frame_times]
     else:
-        count = max(1, int(math.floor(duration_s * fps + 1e-9)))
+        count = max(1, math.floor(duration_s * fps + 1e-9))
         times = [i / fps for i in range(count)]
         if jitter_s:
             rng = np.random.default_rng(seed)
@@ -232,7 +231,7 @@ def _frame_times(
     out: list[float] = []
     last_ms = -1
     for t in sorted(times):
-        ms = int(round(t * 1000))
+        ms = round(t * 1000)
         if ms > last_ms and t < duration_s:
             out.append(ms / 1000)
             last_ms = ms
@@ -273,7 +272,7 @@ def make_webm_segment(
     ms = Fraction(1, 1000)
 
     with av.open(path, "w", format="webm") as container:
-        vstream = container.add_stream("libvpx", rate=int(round(fps)))
+        vstream = container.add_stream("libvpx", rate=round(fps))
         vstream.width = width
         vstream.height = height
         vstream.pix_fmt = "yuv420p"
@@ -301,9 +300,8 @@ def make_webm_segment(
             astream.codec_context.bit_rate = 32_000
 
         # Interleave audio and video in time order, as a live muxer would.
-        audio_samples = int(round(duration_s * SAMPLE_RATE))
+        audio_samples = round(duration_s * SAMPLE_RATE)
         audio_pos = 0
-        vi = 0
 
         def write_audio_until(limit_s: float) -> None:
             nonlocal audio_pos
@@ -323,19 +321,18 @@ def make_webm_segment(
                 container.mux(astream.encode(frame))
                 audio_pos += n
 
-        for t in times:
+        for vi, t in enumerate(times):
             if astream is not None:
                 write_audio_until(t)
             n = start_frame_index + vi
             y, u, v = painter.paint(n, t + time_offset_s)
             frame = av.VideoFrame(width, height, "yuv420p")
             for plane, data in zip(frame.planes, (y, u, v)):
-                view = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)
+                view = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(plane.height, plane.line_size)
                 view[:, : plane.width] = data
-            frame.pts = int(round(t * 1000))
+            frame.pts = round(t * 1000)
             frame.time_base = ms
             container.mux(vstream.encode(frame))
-            vi += 1
         if astream is not None:
             write_audio_until(duration_s + 1)
             container.mux(astream.encode(None))
@@ -370,7 +367,7 @@ def make_track(
     os.makedirs(directory, exist_ok=True)
     refs: list[SegmentRef] = []
     t = start
-    frames_per_segment = int(math.floor(segment_s * fps + 1e-9))
+    frames_per_segment = math.floor(segment_s * fps + 1e-9)
     for k in range(segments):
         path = os.path.join(os.fspath(directory), f"{track_id}-{k:05d}.webm")
         if not (skip_existing and os.path.exists(path)):

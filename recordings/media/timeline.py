@@ -26,6 +26,7 @@ are placed by ``pts * time_base``, never by index):
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections import OrderedDict
@@ -161,7 +162,7 @@ def _probe_uncached(path: str) -> SegmentProbe:
                 return SegmentProbe(0.0, None, has_video, has_audio, error or "no packets")
             if len(video_times) >= 2:
                 video_times.sort()
-                steps = sorted(b - a for a, b in zip(video_times, video_times[1:]) if b > a)
+                steps = sorted(b - a for a, b in itertools.pairwise(video_times) if b > a)
                 if steps:
                     frame_s = min(steps[len(steps) // 2], 1.0)
                     last_end = max(last_end, video_times[-1] + frame_s)

@@ -406,6 +406,10 @@ function handle(msg) {
       break;
     case "file_available":
       showNotice(msg.text, { level: "success", link: msg.url, sticky: true });
+      if (msg.seen_url) {
+        // Seen here, live: it must not be shown again on the next page load.
+        fetch(msg.seen_url, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() } });
+      }
       break;
     case "progress":
       showProgress(msg);
@@ -464,17 +468,38 @@ if (IS_LEADER) {
   $("rec-stop").addEventListener("click", () => stopDlg.showModal());
   $("btn-end").addEventListener("click", () => endDlg.showModal());
 
+  // Media and Files opens in a side panel, so hosts never leave the room: links marked
+  // data-panel-href load into it and forms marked data-panel-form submit into it (the
+  // fragment's contract, templates/media_library/_room_media_panel.html).
   const panel = $("media-panel");
-  $("menu-media").addEventListener("click", async () => {
-    closeMenu();
-    panel.hidden = false;
-    const body = $("media-panel-body");
+  const body = $("media-panel-body");
+  const loadPanel = async (url, init = {}) => {
     try {
-      const response = await fetch(root.dataset.mediaPanelUrl, { credentials: "same-origin" });
-      body.innerHTML = response.ok ? await response.text() : "<p class='muted'>Media and Files could not be opened.</p>";
+      const response = await fetch(url, { credentials: "same-origin", ...init });
+      body.innerHTML = response.status < 500 ? await response.text() : "<p class='muted'>Media and Files could not be opened.</p>";
     } catch (err) {
       body.innerHTML = "<p class='muted'>Media and Files could not be opened.</p>";
     }
+  };
+  $("menu-media").addEventListener("click", () => {
+    closeMenu();
+    panel.hidden = false;
+    loadPanel(root.dataset.mediaPanelUrl);
+  });
+  body.addEventListener("click", (e) => {
+    const link = e.target.closest("[data-panel-href]");
+    if (!link) return;
+    e.preventDefault();
+    loadPanel(link.dataset.panelHref);
+  });
+  body.addEventListener("submit", (e) => {
+    const form = e.target.closest("[data-panel-form]");
+    if (!form) return;
+    e.preventDefault();
+    const action = form.getAttribute("action") || location.pathname;
+    loadPanel(action + (action.includes("?") ? "&" : "?") + "panel=1", {
+      method: "POST", body: new FormData(form), headers: { "X-CSRFToken": csrfToken() },
+    });
   });
   $("media-panel-close").addEventListener("click", () => (panel.hidden = true));
 }

@@ -150,16 +150,16 @@ def test_limiter_keeps_a_loud_sum_below_full_scale() -> None:
     t = np.arange(rate * 2) / rate
     loud = np.vstack([np.sin(2 * np.pi * 200 * t)] * 2).astype(np.float32) * 2.5  # 5 people shouting
     limiter = _Limiter()
-    out = loud[:, : rate].copy()
+    out = loud[:, :rate].copy()
     limiter.process(out)
     rest = loud[:, rate:].copy()
     limiter.process(rest)
     assert np.abs(out).max() <= CEILING + 1e-3 and np.abs(rest).max() <= CEILING + 1e-3
     assert limiter.limited_blocks > 0
-    quiet = (loud[:, : rate] / 10).copy()
+    quiet = (loud[:, :rate] / 10).copy()
     fresh = _Limiter()
     fresh.process(quiet)
-    assert np.array_equal(quiet, loud[:, : rate] / 10)  # nothing to do: untouched
+    assert np.array_equal(quiet, loud[:, :rate] / 10)  # nothing to do: untouched
 
 
 def test_mixing_sums_participants_without_clipping(tmp_path: Path) -> None:

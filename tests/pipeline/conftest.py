@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from meetings import services as meeting_services
 from recordings import services
@@ -35,6 +36,9 @@ def build_recording(demo, parts: list[Part], *, stop_at: float, corrupt: set[tup
     room = demo.rooms["single"]
     meeting_services.open_or_create_session(room=room)
     recording, _ = services.start_recording(room=room, user=demo.users["host"])
+    # The meeting happened in the past, so no time below lands after "now" (which would be clamped).
+    Recording.objects.filter(pk=recording.pk).update(created_at=timezone.now() - timedelta(seconds=stop_at + 30))
+    recording.refresh_from_db()
     spool = Path(settings.SPOOL_DIR)
     first_media = min(p.start for p in parts)
     for part in parts:

@@ -121,21 +121,30 @@ def test_killed_composition_rerun_gives_the_same_fragment(demo, short_windows) -
     recording = build_recording(demo, [Part("host", "red", start=0.0, count=2, length=4.0),
                                        Part("participant", "blue", start=0.0, count=2, length=4.0)], stop_at=8.0)
     Recording.objects.filter(pk=recording.pk).update(state="recording")
-    fragment = Fragment.objects.create(recording=recording, index=0, start=0.0, end=4.0)
+    fragment = Fragment.objects.create(recording=recording, index=0, start=0.0, end=8.0)
     env = dict(os.environ, DATABASE_URL=database_url(), DJANGO_SETTINGS_MODULE="config.settings_test",
                TEST_RUN_DIR=str(settings.TEST_RUN_DIR), COMPOSE_PRESET="ultrafast")
     code = ("import django; django.setup(); from recordings import pipeline; "
             f"pipeline.compose_fragment({fragment.pk})")
     worker = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
-    time.sleep(3.0)  # mid-run: Django is up and x264 is encoding
+    # Kill it mid-run: once the encoder has written part of the fragment to its temp file.
+    folder = pipeline.fragment_path(recording, 0).parent
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and worker.poll() is None:
+        partial = [p for p in folder.glob("000000.mp4.tmp-*") if p.stat().st_size > 20_000]
+        if partial:
+            break
+        time.sleep(0.02)
+    assert worker.poll() is None, "the composition finished before it could be killed"
     worker.send_signal(signal.SIGKILL)  # a worker killed for real, not simulated
     worker.wait()
     fragment.refresh_from_db()
     assert fragment.state == "pending"  # the kill left no "done" behind
+    assert not pipeline.fragment_path(recording, 0).exists()  # nor a half file under the final name
     rerun = pipeline.compose_fragment(fragment.pk)
     assert rerun.state == "done"
     first = _fragment_digest(rerun.path)
-    assert len(first) == 120  # 4 s at 30 fps
+    assert len(first) == 240  # 8 s at 30 fps
     Fragment.objects.filter(pk=fragment.pk).update(state="pending")
     again = pipeline.compose_fragment(fragment.pk)
     assert _fragment_digest(again.path) == first  # deterministic: the same inputs give the same frames

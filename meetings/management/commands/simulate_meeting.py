@@ -9,6 +9,7 @@ their sessions here), e.g. the one `make run` starts. See meetings/simulation.py
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ class Command(BaseCommand):
         connections.close_all()  # generation forks workers; they must not inherit DB connections
         media = simulation.prepare_media(cameras + ([screen] if screen else []), cache_dir=Path(options["cache_dir"]))
 
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per upload would bury the summary
         url = options["url"].rstrip("/")
         sims = []
         for index, user in enumerate(everyone):
