@@ -130,9 +130,15 @@ def join_session(*, room: Room, user: User, role: SessionRole, channel_name: str
     return session
 
 
-def heartbeat(*, channel_name: str) -> bool:
-    """Refresh a socket's presence; False if it had expired (the socket should rejoin)."""
-    return Presence.objects.filter(channel_name=channel_name).update(last_seen=timezone.now()) == 1
+def touch_presences(*, channel_names: list[str]) -> set[str]:
+    """Refresh many sockets' presence at once; returns those that had expired (they should rejoin)."""
+    found: set[str] = set()
+    now = timezone.now()
+    for i in range(0, len(channel_names), 500):
+        chunk = channel_names[i:i + 500]
+        found.update(Presence.objects.filter(channel_name__in=chunk).values_list("channel_name", flat=True))
+        Presence.objects.filter(channel_name__in=chunk).update(last_seen=now)
+    return set(channel_names) - found
 
 
 def record_clock_probe(*, channel_name: str, server_sent: float, client_time: float, server_received: float) -> float | None:

@@ -41,8 +41,9 @@ def broadcast_state(recording: Recording) -> None:
 
 
 def announce_starting(recording: Recording) -> None:
-    broadcast_state(recording)
+    # The notice first: it is what people wait for; the state message follows it.
     events.send_on_commit(events.room_group(recording.room_id), events.notice(STARTING, code="recording_starting"))
+    broadcast_state(recording)
 
 
 def announce_recording(recording: Recording) -> None:

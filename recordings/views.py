@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -41,25 +42,29 @@ def _float_header(request: HttpRequest, name: str) -> float | None:
     return value
 
 
+@dataclass(frozen=True)
+class _Context:
+    recording: Recording
+    previous: Segment | None
+    clock_offset: float | None
+
+
 @database_sync_to_async
-def _authorise(user: Any, room_id: int, rec_uid: str) -> Recording | None:
-    """The recording, if this person may send media to it now; None otherwise (not found = not allowed)."""
+def _prepare(user: Any, room_id: int, rec_uid: str, client_id: str, seq: int) -> _Context | None:
+    """Everything ingest needs from the database, in one trip (each trip queues on Daphne's DB thread).
+
+    None if this person may not send media to this recording (not found = not allowed).
+    """
     recording = Recording.objects.select_related("room", "room__channel").filter(uid=rec_uid, room_id=room_id).first()
     if recording is None or permissions.session_role(user, recording.room) is None:
         return None
-    return recording
-
-
-@database_sync_to_async
-def _existing(recording: Recording, client_id: str, seq: int) -> Segment | None:
-    return Segment.objects.filter(track__recording=recording, track__client_id=client_id, seq=seq).first()
+    previous = Segment.objects.filter(track__recording=recording, track__client_id=client_id, seq=seq).first()
+    offset = meeting_services.clock_offset_for(session_id=recording.session_id, user_id=user.pk)
+    return _Context(recording=recording, previous=previous, clock_offset=offset)
 
 
 @database_sync_to_async
 def _record(**kwargs: Any) -> services.IngestResult:
-    recording: Recording = kwargs["recording"]
-    kwargs["clock_offset"] = meeting_services.clock_offset_for(session_id=recording.session_id,
-                                                               user_id=kwargs["user"].pk)
     return services.record_segment(**kwargs)
 
 
@@ -124,14 +129,14 @@ async def ingest_segment(request: HttpRequest, room_id: int, rec_uid: str, clien
     if declared == 0:
         return _error(400, "The segment is empty.")
 
-    recording = await _authorise(user, room_id, rec_uid)
-    if recording is None:
+    context = await _prepare(user, room_id, rec_uid, client_id, seq)
+    if context is None:
         return _error(404, "No such recording in this room.")
+    recording, previous = context.recording, context.previous
     if not services.accepts_segments(recording):
         return _error(409, "This recording is no longer accepting media.")
 
     spool = get_spool()
-    previous = await _existing(recording, client_id, seq)
     received = await sync_to_async(_receive, thread_sensitive=False)(
         spool, request, f"{recording.uid}/{client_id}/{seq:06d}", limit, previous is None)
     if received == "not-webm":
@@ -146,7 +151,7 @@ async def ingest_segment(request: HttpRequest, room_id: int, rec_uid: str, clien
     try:
         result = await _record(recording=recording, user=user, client_id=client_id, kind=kind, seq=seq,
                                relpath=relpath, size=size, sha256=sha256, client_start_ms=client_start_ms,
-                               duration=duration, final=final)
+                               duration=duration, final=final, clock_offset=context.clock_offset)
     except services.RecordingError as exc:
         return _error(409, str(exc))
     return JsonResponse({"ok": True, "seq": seq, "start": result.segment.start, "duplicate": not result.created},

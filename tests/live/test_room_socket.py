@@ -157,11 +157,14 @@ async def test_host_left_timeout_ends_session_and_stops_recording(live, demo) ->
             await host.expect_type("state")
             await host.send(type="start_recording", id=1)
             await host.expect_type("ack")
+            leaving = timezone.now()
         session = await wait_for(lambda: LiveSession.objects.filter(room=room, host_left_deadline__isnull=False).first())
+        # HOST_LEFT_TIMEOUT_SECONDS=4 in the live server, counted from when it saw the host go.
+        assert 3.9 <= (session.host_left_deadline - leaving).total_seconds() <= 4 + 5
         remaining = (session.host_left_deadline - timezone.now()).total_seconds()
-        assert 2 <= remaining <= 4.5  # HOST_LEFT_TIMEOUT_SECONDS=4 in the live server
-        assert (await sync_to_async(deadlines.sweep)())["host_left"] == 0  # not yet
-        await asyncio.sleep(remaining + 0.3)
+        if remaining > 0.5:
+            assert (await sync_to_async(deadlines.sweep)())["host_left"] == 0  # not yet
+        await asyncio.sleep(max(remaining, 0) + 0.3)
         assert (await sync_to_async(deadlines.sweep)())["host_left"] == 1
         ended = await participant.expect_type("session_ended")
         assert ended["reason"] == "host_left"
