@@ -84,16 +84,23 @@ def is_room_file(entry: MediaEntry) -> bool:
     return entry.folder_id is None or entry.folder.kind == Folder.Kind.REGULAR
 
 
+def _personal_grants(user: User, entry: MediaEntry) -> set[Grant]:
+    """Grants read off the entry row itself: no query."""
+    held: set[Grant] = set()
+    if user.is_staff:
+        held.add(G.STAFF)
+    if entry.owner_id == user.pk:
+        held.add(G.OWNER)
+    if entry.creator_id == user.pk:
+        held.add(G.CREATOR)
+    return held
+
+
 def grants(user: AnyUser | None, entry: MediaEntry, *, share_token: str | None = None) -> frozenset[Grant]:
     """Every grant `user` holds on `entry` (cheap checks first; each costs at most a query)."""
     held: set[Grant] = set()
     if _active(user):
-        if user.is_staff:
-            held.add(G.STAFF)
-        if entry.owner_id == user.pk:
-            held.add(G.OWNER)
-        if entry.creator_id == user.pk:
-            held.add(G.CREATOR)
+        held |= _personal_grants(user, entry)
         role = EntryCollaborator.objects.filter(entry=entry, user=user).values_list("role", flat=True).first()
         if role is not None:
             held.add(Grant(role))
@@ -121,12 +128,7 @@ def listed_actions(user: AnyUser | None, entry: MediaEntry, *, collab_role: str 
     """
     held: set[Grant] = set()
     if _active(user):
-        if user.is_staff:
-            held.add(G.STAFF)
-        if entry.owner_id == user.pk:
-            held.add(G.OWNER)
-        if entry.creator_id == user.pk:
-            held.add(G.CREATOR)
+        held |= _personal_grants(user, entry)
         if collab_role in CollaboratorRole.values:
             held.add(Grant(collab_role))
     return frozenset(action for action, needed in POLICY.items() if held & needed)

@@ -60,3 +60,25 @@ def sign_in(browser, live):  # noqa: F811
     yield _sign_in
     for context in contexts:
         context.close()
+
+
+def notice(page, text: str):
+    """A notice toast with exactly this text."""
+    return page.locator(f'#notices .notice[data-text="{text}"]').first
+
+
+@pytest.fixture
+def join_room(live, sign_in):  # noqa: F811
+    """Sign people in and open the room page for each, ready (socket connected, state received)."""
+    from playwright.sync_api import expect
+
+    def _join(room, *usernames: str) -> list:
+        pages = []
+        for username in usernames:
+            page = sign_in(username)
+            page.goto(f"{live.url}/rooms/{room.pk}/")
+            expect(page.locator("#room")).to_have_attribute("data-ready", "1", timeout=15000)
+            pages.append(page)
+        return pages
+
+    return _join

@@ -7,16 +7,14 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import notice
+
 from media_library.models import MediaEntry
 from recordings.models import Recording
 
 pytestmark = pytest.mark.browser
 
 AVAILABLE = "Your recording file is available"
-
-
-def notice(page, text: str):
-    return page.locator(f'#notices .notice[data-text="{text}"]').first
 
 
 def assert_plays(page) -> None:
@@ -30,13 +28,9 @@ def assert_plays(page) -> None:
     page.wait_for_function("v => v.currentTime >= 12 && v.readyState >= 2", arg=video.element_handle(), timeout=20000)
 
 
-def test_record_publish_play_and_share(live, demo, sign_in) -> None:
+def test_record_publish_play_and_share(live, demo, sign_in, join_room) -> None:
     room = demo.rooms["single"]
-    host = sign_in("host")
-    participant = sign_in("participant")
-    for page in (host, participant):
-        page.goto(f"{live.url}/rooms/{room.pk}/")
-        expect(page.locator("#room")).to_have_attribute("data-ready", "1", timeout=15000)
+    host, participant = join_room(room, "host", "participant")
 
     host.get_by_role("button", name="More").click()
     host.get_by_role("menuitem", name="Record").click()

@@ -10,6 +10,8 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
+from tests.browser.conftest import notice
+
 from recordings.media.assemble import probe
 from recordings.models import Recording, Segment
 
@@ -19,10 +21,6 @@ STARTING = "Recording will start momentarily, please wait"
 BEING_RECORDED = "This session is being recorded"
 ENDED_LEADERS = "Recording ended, starting upload"
 COMPLETED = "The recording has completed"
-
-
-def notice(page, text: str):
-    return page.locator(f'#notices .notice[data-text="{text}"]').first
 
 
 def decodes(path: Path) -> tuple[int, int]:
@@ -37,13 +35,10 @@ def decodes(path: Path) -> tuple[int, int]:
     return video, audio
 
 
-def test_host_records_and_both_participants_are_captured(live, demo, sign_in) -> None:
+def test_host_records_and_both_participants_are_captured(live, demo, sign_in, join_room) -> None:
     room = demo.rooms["single"]
-    host = sign_in("host")
-    participant = sign_in("participant")
+    host, participant = join_room(room, "host", "participant")
     for page in (host, participant):
-        page.goto(f"{live.url}/rooms/{room.pk}/")
-        expect(page.locator("#room")).to_have_attribute("data-ready", "1", timeout=15000)
         expect(page.locator("#self-video")).to_be_visible()
 
     # Only hosts and moderators get the three-dots menu.
