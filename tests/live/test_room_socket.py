@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from meetings import deadlines
+from meetings import services as meeting_services
 from meetings.models import LiveSession, Presence
 from recordings import events as rec_events
 from recordings.models import Recording
@@ -149,6 +150,12 @@ async def test_late_joiner_gets_current_state(live, demo) -> None:
             assert (await late_leader.expect_type("state"))["is_leader"] is True
 
 
+def host_gone(room) -> LiveSession | None:
+    """The session once its host-left deadline is armed; expiring presences as the beat sweep would."""
+    meeting_services.expire_presences()
+    return LiveSession.objects.filter(room=room, host_left_deadline__isnull=False).first()
+
+
 async def test_host_left_timeout_ends_session_and_stops_recording(live, demo) -> None:
     room = demo.rooms["single"]
     async with RoomSocket(live, room.pk, await cookie(demo.users["participant"])) as participant:
@@ -158,9 +165,11 @@ async def test_host_left_timeout_ends_session_and_stops_recording(live, demo) ->
             await host.send(type="start_recording", id=1)
             await host.expect_type("ack")
             leaving = timezone.now()
-        session = await wait_for(lambda: LiveSession.objects.filter(room=room, host_left_deadline__isnull=False).first())
-        # HOST_LEFT_TIMEOUT_SECONDS=4 in the live server, counted from when it saw the host go.
-        assert 3.9 <= (session.host_left_deadline - leaving).total_seconds() <= 4 + 5
+        session = await wait_for(lambda: host_gone(room))
+        # HOST_LEFT_TIMEOUT_SECONDS=4 in the live server, counted from when it saw the host go: at
+        # once on a clean close, or when the presence expired (PRESENCE_TTL_SECONDS=3) if Daphne
+        # dropped the disconnect under load.
+        assert 3.9 <= (session.host_left_deadline - leaving).total_seconds() <= 4 + 3 + 10
         remaining = (session.host_left_deadline - timezone.now()).total_seconds()
         if remaining > 0.5:
             assert (await sync_to_async(deadlines.sweep)())["host_left"] == 0  # not yet
@@ -180,7 +189,7 @@ async def test_returning_host_cancels_the_timeout(live, demo) -> None:
         await participant.expect_type("state")
         async with RoomSocket(live, room.pk, host_cookie) as host:
             await host.expect_type("state")
-        await wait_for(lambda: LiveSession.objects.filter(room=room, host_left_deadline__isnull=False).exists())
+        await wait_for(lambda: host_gone(room))
         async with RoomSocket(live, room.pk, host_cookie) as host_again:
             await host_again.expect_type("state")
             await wait_for(lambda: LiveSession.objects.filter(room=room, host_left_deadline__isnull=True,
