@@ -181,7 +181,10 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     # --- events from the channel layer --------------------------------------------------------
 
     async def room_event(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["payload"])
+        if "text" in event:
+            await self.send(text_data=event["text"])
+        else:
+            await self.send_json(event["payload"])
         if event["payload"].get("type") == "session_ended":
             await self.close(code=CLOSE_SESSION_ENDED)
 

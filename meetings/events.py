@@ -6,6 +6,7 @@ JSON dict with a `type`; the RoomConsumer forwards it to the browser as is.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -39,7 +40,9 @@ def _send_now(group: str, payload: Payload) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, {"type": "room.event", "payload": payload})
+        # Encoded once here rather than once per socket: a 1,000-person room sends 1,000 copies.
+        async_to_sync(layer.group_send)(group, {"type": "room.event", "payload": payload,
+                                                "text": json.dumps(payload)})
     except Exception:  # a notice lost to a Redis blip must never undo or crash the state change
         logger.exception("could not send %s to %s", payload.get("type"), group)
 
