@@ -165,7 +165,7 @@ def test_tracks_segments_and_fragments(demo) -> None:
 def test_media_library_constraints(demo) -> None:
     u = demo.users
     room = demo.rooms["single"]
-    Folder.objects.create(room=room, name="Recordings", kind=Folder.Kind.RECORDINGS)
+    assert Folder.objects.filter(room=room, name="Recordings", kind=Folder.Kind.RECORDINGS).exists()  # made with the room
     assert_violates("folder_one_recordings_per_room", lambda: Folder.objects.create(
         room=room, name="More recordings", kind=Folder.Kind.RECORDINGS))
     assert_violates("folder_top_name_unique", lambda: Folder.objects.create(room=room, name="Recordings"))

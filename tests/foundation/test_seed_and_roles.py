@@ -40,6 +40,8 @@ def test_seed_demo_twice_makes_no_duplicates(capsys) -> None:
     call_command("seed_demo")
     assert counts() == first
     assert first["User"] == 6 and first["Room"] == 3 and first["Channel"] == 1
+    assert first["Folder"] == 3  # every room's Media and Files has its Recordings folder
+    assert set(Folder.objects.values_list("kind", "name")) == {("recordings", "Recordings")}
     for username in ("host", "moderator", "participant", "outsider", "admin"):
         assert username in out
     assert User.objects.get(username="admin").is_staff

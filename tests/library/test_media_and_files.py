@@ -117,7 +117,7 @@ def test_upload_limits_and_bad_uploads(client, cast, settings) -> None:
     assert upload(client, room, "empty.txt", b"").status_code == 400
     assert upload(client, room, "x.txt", b"x", folder="999999").status_code == 400
     assert upload(client, room, "x.txt", b"x", folder="abc").status_code == 400
-    recordings = Folder.objects.create(room=room, name="Recordings", kind=Folder.Kind.RECORDINGS)
+    recordings = Folder.objects.get(room=room, kind=Folder.Kind.RECORDINGS)  # made with the room
     assert upload(client, room, "x.txt", b"x", folder=str(recordings.pk)).status_code == 400
     other_room_folder = Folder.objects.create(room=cast.room("integration"), name="Theirs")
     assert upload(client, room, "x.txt", b"x", folder=str(other_room_folder.pk)).status_code == 400
@@ -145,8 +145,9 @@ def test_folders_create_rename_delete(client, cast) -> None:
     assert client.post(url, {"action": "delete_folder", "folder_id": slides.pk}).status_code == 400  # not empty
     assert client.post(url, {"action": "delete_folder", "folder_id": week.pk}).status_code == 302
     assert client.post(url, {"action": "delete_folder", "folder_id": slides.pk}).status_code == 302
-    assert not Folder.objects.filter(room=room).exists()
-    recordings = Folder.objects.create(room=room, name="Recordings", kind=Folder.Kind.RECORDINGS)
+    # Only the Recordings folder is left: every room has it from creation, and it cannot go.
+    recordings = Folder.objects.get(room=room)
+    assert recordings.kind == Folder.Kind.RECORDINGS
     assert client.post(url, {"action": "rename_folder", "folder_id": recordings.pk, "name": "X"}).status_code == 400
     assert client.post(url, {"action": "delete_folder", "folder_id": recordings.pk}).status_code == 400
     assert client.post(url, {"action": "delete_folder", "folder_id": "nope"}).status_code == 400

@@ -197,7 +197,10 @@ def test_entry_lands_in_the_rooms_recordings_folder(cast, publish) -> None:
 
 @pytest.mark.django_db
 def test_a_user_folder_named_recordings_becomes_the_recordings_folder(cast, publish) -> None:
-    existing = Folder.objects.create(room=cast.room("single"), name="Recordings")
+    # A room from before rooms got their folder at creation, with a plain folder of that name.
+    room = cast.room("single")
+    Folder.objects.filter(room=room, kind=Folder.Kind.RECORDINGS).delete()
+    existing = Folder.objects.create(room=room, name="Recordings")
     entry = publish("single")
     assert entry.folder_id == existing.pk
     existing.refresh_from_db()
