@@ -73,23 +73,5 @@ def is_leader(role: SessionRole | str | None) -> bool:
     return role in (SessionRole.HOST, SessionRole.MODERATOR)
 
 
-def can_join(user: AnyUser, room: Room) -> bool:
-    return session_role(user, room) is not None
-
-
-def can_control_recording(user: AnyUser, room: Room) -> bool:
-    return is_leader(session_role(user, room))
-
-
-def can_end_session(user: AnyUser, room: Room) -> bool:
-    return is_leader(session_role(user, room))
-
-
 def can_open_media_and_files(user: AnyUser, room: Room) -> bool:
     return is_leader(session_role(user, room))
-
-
-def can_share_screen(user: AnyUser, room: Room) -> bool:
-    # Modern meeting products let every participant present unless a host locks it;
-    # there is no lock yet, so anyone who may join may share (docs/decisions/0002).
-    return session_role(user, room) is not None

@@ -52,9 +52,6 @@ class LocalSpool:
         except FileNotFoundError:
             pass
 
-    def exists(self, relpath: str) -> bool:
-        return self.path(relpath).exists()
-
 
 def get_spool() -> LocalSpool:
     return LocalSpool(settings.SPOOL_DIR)

@@ -7,7 +7,6 @@ SPEC.md gives in minutes are shortened through settings, the way an operator wou
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import time
@@ -97,10 +96,6 @@ def csrf_pair() -> tuple[str, str]:
 
     token = _get_new_csrf_string()
     return token, token
-
-
-def grep_log(server: LiveServer, pattern: str) -> bool:
-    return re.search(pattern, server.log.read_text()) is not None
 
 
 class RoomSocket:
