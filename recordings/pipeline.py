@@ -75,7 +75,9 @@ def track_inputs(recording: Recording) -> list[TrackInput]:
         kinds[segment.track_id] = segment.track.kind
         by_track.setdefault(segment.track_id, []).append(
             SegmentRef(path=str(spool.path(segment.path)), start=segment.start - origin, duration=segment.duration))
-    return [TrackInput(track_id=str(track_id), kind=kinds[track_id], segments=tuple(refs))  # type: ignore[arg-type]
+    # Zero-padded ids: the layout breaks ties between tracks that start together by id as text,
+    # and "10" < "9" would put a later joiner first.
+    return [TrackInput(track_id=f"{track_id:010d}", kind=kinds[track_id], segments=tuple(refs))  # type: ignore[arg-type]
             for track_id, refs in sorted(by_track.items())]
 
 
