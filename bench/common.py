@@ -82,7 +82,7 @@ class Daphne:
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "w") as out:
             # The child inherits our raised descriptor limit: it too holds a socket per client.
-            self.proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), app],
+            self.proc = subprocess.Popen([sys.executable, "-m", "config.daphne", "-b", "127.0.0.1", "-p", str(self.port), app],
                                          cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         self._wait_ready()
 

@@ -12,7 +12,7 @@ then plays the meeting the way the running product does:
    the windows are composed as they come, and the table reports how fast that went against
    the meeting's own length (it must stay ahead of real time to keep up);
 2. at Stop, `services.begin_processing` hands over to `pipeline.finalize`: compose the tail
-   windows, mix all audio once, remux, verify. That wall time is "Stop to verified MP4".
+   windows (picture and sound), remux, verify, publish. That wall time is "Stop to verified MP4".
 
 The meeting's clock is simulated (it does not wait 20 real minutes): step 1 composes exactly
 the windows the sweep would have queued by Stop, so the state at Stop, and therefore the time

@@ -20,8 +20,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from recordings import events
-from recordings.media.assemble import assemble
-from recordings.media.audio import mix_audio
+from recordings.media.assemble import AudioPiece, assemble
+from recordings.media.audio import AAC_FRAME, POSTROLL_FRAMES, PREROLL_FRAMES, SAMPLE_RATE, encode_audio_window, on_audio_grid
 from recordings.media.compositor import compose_window
 from recordings.media.timeline import SegmentRef, TrackInput
 from recordings.models import Fragment, Recording, Segment
@@ -31,8 +31,11 @@ logger = logging.getLogger(__name__)
 
 FPS = 30
 S = Recording.State
-# Shares of the progress bar: windows, then the audio mix, then assembly (publishing ends at 100).
-COMPOSE_SHARE, AUDIO_DONE, ASSEMBLED = 85, 92, 97
+# Shares of the progress bar: windows (picture and sound), then assembly (publishing ends at 100).
+COMPOSE_SHARE, ASSEMBLED = 92, 97
+# A window's audio encode reads this far past its edges (see recordings/media/audio.py).
+AUDIO_PREROLL_S = PREROLL_FRAMES * AAC_FRAME / SAMPLE_RATE
+AUDIO_POSTROLL_S = POSTROLL_FRAMES * AAC_FRAME / SAMPLE_RATE
 
 
 def _on_grid(seconds: float) -> float:
@@ -62,6 +65,10 @@ def work_dir(recording: Recording) -> Path:
 
 def fragment_path(recording: Recording, index: int) -> Path:
     return work_dir(recording) / "fragments" / f"{index:06d}.mp4"
+
+
+def audio_fragment_path(recording: Recording, index: int) -> Path:
+    return work_dir(recording) / "fragments" / f"{index:06d}.m4a"
 
 
 def track_inputs(recording: Recording) -> list[TrackInput]:
@@ -118,17 +125,21 @@ def schedule_due_windows(*, now=None) -> int:
 
 
 def compose_fragment(fragment_id: int) -> Fragment | None:
-    """Compose one window unless it is already done and on disk (idempotent; safe after a kill)."""
+    """Compose one window, picture and sound, unless done and on disk (idempotent; safe after a kill)."""
     fragment = Fragment.objects.select_related("recording").filter(pk=fragment_id).first()
     if fragment is None:
         return None
     recording = fragment.recording
     out = fragment_path(recording, fragment.index)
-    if fragment.state == Fragment.State.DONE and out.exists():
+    audio_out = audio_fragment_path(recording, fragment.index)
+    if fragment.state == Fragment.State.DONE and out.exists() and audio_out.exists():
         return fragment
-    report = compose_window(track_inputs(recording), start=fragment.start, end=fragment.end, out_path=str(out),
+    tracks = track_inputs(recording)
+    report = compose_window(tracks, start=fragment.start, end=fragment.end, out_path=str(out),
                             fps=FPS, preset=settings.COMPOSE_PRESET, crf=settings.COMPOSE_CRF)
-    problems = [{"track": p.track_id, "start": p.start, "end": p.end, "reason": p.reason} for p in report.problems]
+    audio = encode_audio_window(tracks, start=fragment.start, end=fragment.end, out_path=str(audio_out))
+    problems = [{"track": p.track_id, "start": p.start, "end": p.end, "reason": p.reason}
+                for p in sorted({*report.problems, *audio.problems}, key=lambda p: (p.track_id, p.start, p.reason))]
     for problem in problems:
         logger.warning("recording %s window %s: %s", recording.pk, fragment.index, problem)
     Fragment.objects.filter(pk=fragment.pk).update(
@@ -139,12 +150,16 @@ def compose_fragment(fragment_id: int) -> Fragment | None:
 
 
 def invalidate_windows(*, segment: Segment) -> int:
-    """A segment arrived after its windows were composed (a reconnecting browser): compose them again."""
+    """A segment arrived after its windows were composed (a reconnecting browser): compose them again.
+
+    Also the neighbours whose audio pre- or post-roll reads those seconds, so every join still fits.
+    """
     recording = segment.track.recording
     origin = timeline_origin(recording)
     start = segment.start - origin
     end = start + (segment.duration or settings.SEGMENT_SECONDS)
-    return (Fragment.objects.filter(recording=recording, state=Fragment.State.DONE, start__lt=end, end__gt=start)
+    return (Fragment.objects.filter(recording=recording, state=Fragment.State.DONE,
+                                    start__lt=end + AUDIO_PREROLL_S, end__gt=start - AUDIO_POSTROLL_S)
             .update(state=Fragment.State.PENDING))
 
 
@@ -188,7 +203,7 @@ def _beat(recording: Recording, progress: int) -> None:
 
 
 def finalize(recording_id: int) -> Recording | None:
-    """Compose what is left, mix the audio once, remux into the verified MP4, then hand to publish."""
+    """Compose the windows left (picture and sound), remux into the verified MP4, then hand to publish."""
     from recordings import services
 
     if not _claim(recording_id):
@@ -201,6 +216,7 @@ def finalize(recording_id: int) -> Recording | None:
         window = settings.COMPOSE_WINDOW_SECONDS
         count = max(int(math.ceil(duration / window - 1e-9)), 1)
         fragments: list[str] = []
+        sound: list[AudioPiece] = []
         for index in range(count):
             start, end = _on_grid(index * window), _on_grid(min((index + 1) * window, duration))
             fragment, _ = Fragment.objects.get_or_create(recording=recording, index=index,
@@ -208,13 +224,11 @@ def finalize(recording_id: int) -> Recording | None:
             if (fragment.start, fragment.end) != (start, end):  # a full window cut short by Stop
                 Fragment.objects.filter(pk=fragment.pk).update(start=start, end=end, state=Fragment.State.PENDING)
             fragments.append(str(compose_fragment(fragment.pk).path))
+            sound.append(AudioPiece(str(audio_fragment_path(recording, index)), on_audio_grid(start)))
             _beat(recording, int(COMPOSE_SHARE * (index + 1) / count))
         Fragment.objects.filter(recording=recording, index__gte=count).delete()
-        tracks = track_inputs(recording)
         folder = work_dir(recording)
-        audio = mix_audio(tracks, duration=duration, out_path=str(folder / "audio.m4a"))
-        _beat(recording, AUDIO_DONE)
-        info = assemble(fragments, audio.out_path, str(folder / "final.mp4"), expected_duration=duration)
+        info = assemble(fragments, sound, str(folder / "final.mp4"), expected_duration=duration)
         if not info.moov_first or (info.width, info.height) != (1920, 1080):
             raise RuntimeError(f"The final file did not verify: {info}")
         Recording.objects.filter(pk=recording.pk).update(

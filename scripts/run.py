@@ -75,7 +75,7 @@ def main() -> int:
         logins = subprocess.run([py, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True,
                                 capture_output=True, text=True).stdout
         procs.append(subprocess.Popen(
-            [py, "-m", "daphne", "-b", args.host, "-p", str(args.port), "config.asgi:application"], cwd=ROOT, env=env))
+            [py, "-m", "config.daphne", "-b", args.host, "-p", str(args.port), "config.asgi:application"], cwd=ROOT, env=env))
         procs.append(subprocess.Popen(
             [py, "-m", "celery", "-A", "config", "worker", "-Q", "default,media", "-c", str(args.concurrency),
              "--loglevel", "INFO", "-n", f"worker-{args.port}@%h"], cwd=ROOT, env=env))

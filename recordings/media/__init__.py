@@ -6,7 +6,8 @@ from its rows and calls:
 
 * ``compose_window`` (``compositor.py``): one window of the timeline -> an
   H.264 MP4 fragment (1080p30 CFR, IDR first, timestamps from 0);
-* ``mix_audio`` (``audio.py``): every track's audio -> one AAC .m4a;
+* ``encode_audio_window`` / ``mix_audio`` (``audio.py``): every track's
+  audio in one window (or the whole timeline) -> AAC .m4a, windows joinable;
 * ``assemble`` / ``probe`` (``assemble.py``): fragments + audio -> the final
   faststart MP4, verified.
 
@@ -14,8 +15,8 @@ Timeline rules shared by all three live in ``timeline.py``; the layout rules
 in ``layout.py``; ``synthetic.py`` makes browser-like test media.
 """
 
-from .assemble import AssemblyError, MediaInfo, assemble, fragments_duration, probe
-from .audio import AudioReport, mix_audio
+from .assemble import AssemblyError, AudioPiece, MediaInfo, assemble, fragments_duration, probe
+from .audio import AudioReport, encode_audio_window, mix_audio, on_audio_grid
 from .compositor import DEFAULT_CRF, DEFAULT_PRESET, LayoutChange, WindowReport, compose_window
 from .layout import Cell, Rect
 from .timeline import SegmentProblem, SegmentRef, TrackInput, TrackKind
@@ -24,6 +25,7 @@ __all__ = [
     "DEFAULT_CRF",
     "DEFAULT_PRESET",
     "AssemblyError",
+    "AudioPiece",
     "AudioReport",
     "Cell",
     "LayoutChange",
@@ -36,7 +38,9 @@ __all__ = [
     "WindowReport",
     "assemble",
     "compose_window",
+    "encode_audio_window",
     "fragments_duration",
     "mix_audio",
+    "on_audio_grid",
     "probe",
 ]

@@ -1,4 +1,4 @@
-"""Join H.264 fragments and the AAC mix into the final MP4, by remux only.
+"""Join H.264 fragments and the AAC windows into the final MP4, by remux only.
 
 No re-encoding: each fragment's packets are copied with their timestamps
 shifted by the duration of the fragments before it. That is exact because
@@ -8,6 +8,10 @@ checked: one MP4 track can carry only one avcC). Audio and video packets are
 interleaved by time as they are written, so memory stays flat however long
 the recording; ``movflags=faststart`` moves the index in front of the data so
 the browser can start playing before the download ends.
+
+Audio comes as one file or as per-window files (``audio.py``): each window's
+packets are stored relative to its first timeline sample and are placed back
+there, and the windows must continue each other frame for frame.
 """
 
 from __future__ import annotations
@@ -23,8 +27,19 @@ from fractions import Fraction
 import av
 
 
+AAC_FRAME_SAMPLES = 1024  # every AAC-LC packet decodes to this many samples
+
+
 class AssemblyError(Exception):
     """The inputs cannot be joined, or the result failed verification."""
+
+
+@dataclass(frozen=True)
+class AudioPiece:
+    """One window's AAC file and the timeline sample its stored timestamp 0 stands for."""
+
+    path: str
+    start_sample: int = 0
 
 
 @dataclass(frozen=True)
@@ -132,29 +147,45 @@ def _video_packets(fragments: Sequence[str], out_tb: Fraction) -> Iterator[tuple
             offset += Fraction(frames) / Fraction(rate)
 
 
-def _audio_packets(path: str, out_tb: Fraction) -> Iterator[tuple[Fraction, int, av.Packet]]:
-    with av.open(path) as container:
-        stream = container.streams.audio[0]
-        tb = stream.time_base
-        assert tb is not None
-        for packet in container.demux(stream):
-            if packet.size == 0 or packet.dts is None:
-                continue
-            pts = round(packet.pts * tb / out_tb) if packet.pts is not None else None
-            dts = round(packet.dts * tb / out_tb)
-            packet.pts, packet.dts = pts, dts
-            packet.time_base = out_tb
-            yield Fraction(dts) * out_tb, 1, packet
+def _audio_packets(pieces: Sequence[AudioPiece], out_tb: Fraction) -> Iterator[tuple[Fraction, int, av.Packet]]:
+    """Packets of all audio windows on one timeline; a window must start where the last one ended."""
+    expected: int | None = None  # the next packet's pts in samples, once known
+    reference: bytes | None = None
+    for index, piece in enumerate(pieces):
+        with av.open(piece.path) as container:
+            stream = container.streams.audio[0]
+            extradata = bytes(stream.codec_context.extradata or b"")
+            if reference is None:
+                reference = extradata
+            elif extradata != reference:
+                raise AssemblyError(f"audio window {index} ({piece.path}) was encoded with different parameters")
+            tb = stream.time_base
+            assert tb is not None
+            rate = stream.codec_context.sample_rate
+            for packet in container.demux(stream):
+                if packet.size == 0 or packet.dts is None or packet.pts is None:
+                    continue
+                samples = piece.start_sample + round(packet.pts * tb * rate)
+                if expected is not None and samples != expected:
+                    raise AssemblyError(f"audio window {index} does not continue the one before "
+                                        f"(sample {samples}, expected {expected})")
+                expected = samples + AAC_FRAME_SAMPLES
+                pts = round(Fraction(samples, rate) / out_tb)
+                packet.pts = packet.dts = pts
+                packet.time_base = out_tb
+                yield Fraction(pts) * out_tb, 1, packet
 
 
 def assemble(
     fragments: Sequence[str],
-    audio_path: str | None,
+    audio: str | Sequence[AudioPiece] | None,
     out_path: str,
     *,
     expected_duration: float | None = None,
 ) -> MediaInfo:
     """Remux ``fragments`` (in order) and the audio into a faststart MP4, then verify it.
+
+    ``audio`` is one AAC file covering the timeline from 0, or its windows in order.
 
     Raises ``AssemblyError`` when inputs do not fit together or the written
     file does not check out (codec, size, rate, moov first, duration within
@@ -162,6 +193,7 @@ def assemble(
     """
     if not fragments:
         raise AssemblyError("no fragments")
+    pieces = [AudioPiece(audio)] if isinstance(audio, str) else list(audio or [])
     tmp_path = f"{out_path}.tmp-{os.getpid()}-{threading.get_ident()}"
     try:
         with av.open(fragments[0]) as first:
@@ -170,17 +202,17 @@ def assemble(
                 vout = out.add_stream_from_template(vin)
                 aout = None
                 audio_tb = None
-                if audio_path is not None:
-                    with av.open(audio_path) as ain_c:
+                if pieces:
+                    with av.open(pieces[0].path) as ain_c:
                         ain = ain_c.streams.audio[0]
                         aout = out.add_stream_from_template(ain)
                         audio_tb = ain.time_base
                 video_tb = vin.time_base
                 assert video_tb is not None
                 sources: list[Iterator[tuple[Fraction, int, av.Packet]]] = [_video_packets(fragments, video_tb)]
-                if audio_path is not None:
+                if pieces:
                     assert audio_tb is not None
-                    sources.append(_audio_packets(audio_path, audio_tb))
+                    sources.append(_audio_packets(pieces, audio_tb))
                 # Merge by decode time so the muxer never has to buffer a
                 # whole stream to interleave.
                 merged = heapq.merge(*sources, key=lambda item: (item[0], item[1]))
@@ -190,7 +222,7 @@ def assemble(
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
         info = probe(tmp_path)
-        _verify(info, fragments, audio_path is not None, expected_duration)
+        _verify(info, fragments, bool(pieces), expected_duration)
         os.replace(tmp_path, out_path)
         return info
     except av.FFmpegError as exc:

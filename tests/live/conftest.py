@@ -57,7 +57,7 @@ def live_server_process(django_db_setup, django_db_blocker, tmp_path_factory) ->
     env = dict(os.environ, DATABASE_URL=database_url(), DJANGO_SETTINGS_MODULE="config.settings_test",
                TEST_RUN_DIR=str(settings.TEST_RUN_DIR), REDIS_URL=settings.REDIS_URL, **LIVE_TIMINGS)
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+        proc = subprocess.Popen([sys.executable, "-m", "config.daphne", "-b", "127.0.0.1", "-p", str(port),
                                  "config.asgi:application"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, log=log)
     deadline = time.monotonic() + 60

@@ -1,8 +1,9 @@
-"""The whole media path on a small meeting: windows -> audio mix -> final MP4.
+"""The whole media path on a small meeting: windows (video and audio) -> final MP4.
 
 The meeting (see conftest): ``red`` camera with a tone 0-8 s, ``blue`` camera
 with a muted mic 0-12 s, a screen share 4.5-8 s. Composed as three 4 s
-windows, mixed, assembled, then checked by decoding the result.
+windows, each with its own audio encode as the product does, assembled, then
+checked by decoding the result.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import av
 import numpy as np
 import pytest
 
-from recordings.media.assemble import MediaInfo, assemble, probe, top_level_atoms
-from recordings.media.audio import AudioReport, mix_audio
+from recordings.media.assemble import AudioPiece, MediaInfo, assemble, probe, top_level_atoms
+from recordings.media.audio import AudioReport, encode_audio_window, on_audio_grid
 from recordings.media.compositor import WindowReport, compose_window
 from recordings.media.layout import Cell, Rect, fit
 from recordings.media.timeline import TrackInput
@@ -30,7 +31,7 @@ WINDOWS = [(0.0, 4.0), (4.0, 8.0), (8.0, 12.0)]
 class Assembled:
     fragments: list[str]
     reports: list[WindowReport]
-    audio: AudioReport
+    audio: list[AudioReport]
     info: MediaInfo
     path: str
 
@@ -39,14 +40,15 @@ class Assembled:
 def assembled(meeting: dict[str, TrackInput], tmp_path_factory: pytest.TempPathFactory) -> Assembled:
     out = tmp_path_factory.mktemp("assembled")
     tracks = [meeting["red"], meeting["blue"], meeting["screen"]]
-    fragments, reports = [], []
+    fragments, reports, audio = [], [], []
     for k, (start, end) in enumerate(WINDOWS):
         path = str(out / f"w{k}.mp4")
         reports.append(compose_window(tracks, start=start, end=end, out_path=path, preset=TEST_PRESET))
         fragments.append(path)
-    audio = mix_audio(tracks, duration=12.0, out_path=str(out / "audio.m4a"))
+        audio.append(encode_audio_window(tracks, start=start, end=end, out_path=str(out / f"w{k}.m4a")))
     final = str(out / "final.mp4")
-    info = assemble(fragments, audio.out_path, final, expected_duration=12.0)
+    pieces = [AudioPiece(a.out_path, a.start_sample) for a in audio]
+    info = assemble(fragments, pieces, final, expected_duration=12.0)
     return Assembled(fragments, reports, audio, info, final)
 
 
@@ -139,7 +141,11 @@ def test_screen_share_switches_the_layout_when_it_starts(assembled: Assembled) -
 def test_audio_is_present_where_someone_speaks_and_silent_elsewhere(assembled: Assembled) -> None:
     samples, rate = decode_audio(assembled.path)
     assert rate == 48_000 and samples.shape[0] == 2
-    assert assembled.audio.samples == 12 * 48_000 and not assembled.audio.problems
+    # The windows tile the timeline on the AAC frame grid, to within one frame of 12 s.
+    assert sum(a.samples for a in assembled.audio) == on_audio_grid(12.0)
+    assert abs(on_audio_grid(12.0) - 12 * 48_000) <= 512
+    assert not any(a.problems for a in assembled.audio)
+    assert samples.shape[1] >= on_audio_grid(12.0)
     speaking = samples[:, int(0.5 * rate) : int(7.5 * rate)]
     quiet = samples[:, int(8.3 * rate) : int(11.7 * rate)]
     assert rms(speaking) > 0.05
