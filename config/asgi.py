@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP to Django, websockets through origin and auth checks."""
+"""ASGI entry point: segment uploads to the ingest endpoint, other HTTP to Django, websockets through origin and auth checks."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from meetings.routing import websocket_urlpatterns  # noqa: E402
-from recordings.asgi import SegmentSizeGuard  # noqa: E402
+from recordings.asgi import IngestRouter  # noqa: E402
 
 if settings.DEBUG:
     # The run command serves static files itself; production puts them behind the proxy (collectstatic).
@@ -27,7 +27,7 @@ if settings.DEBUG:
 
 application = ProtocolTypeRouter(
     {
-        "http": SegmentSizeGuard(django_asgi_app),
+        "http": IngestRouter(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

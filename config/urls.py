@@ -12,6 +12,5 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("meetings.urls")),
-    path("", include("recordings.urls")),
     path("", include("media_library.urls")),
 ]

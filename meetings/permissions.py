@@ -8,8 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, F, OuterRef, Subquery
 
-from meetings.models import ChannelMembership, ChannelRole, CollaboratorRole, Room, SessionRole, User
+from meetings.models import (ChannelMembership, ChannelRole, CollaboratorRole, Room, RoomCollaborator, SessionRole,
+                             User)
 
 AnyUser = User | AnonymousUser
 
@@ -45,19 +47,30 @@ def role_from_facts(room: Room, user_id: int, facts: RoomFacts) -> SessionRole |
 
 
 def room_facts(user: User, room: Room) -> RoomFacts:
-    channel_role = None
-    is_channel_owner = False
-    if room.kind == Room.Kind.CHANNEL and room.channel_id is not None:
-        is_channel_owner = room.channel.owner_id == user.pk
-        channel_role = (
-            ChannelMembership.objects.filter(channel_id=room.channel_id, user=user).values_list("role", flat=True).first()
+    """Everything that decides `user`'s role in `room`, in one query (asked on every segment upload)."""
+    member = ChannelMembership.objects.filter(channel_id=OuterRef("channel_id"), user_id=user.pk)
+    row = (
+        Room.objects.filter(pk=room.pk)
+        .annotate(
+            collab_role=Subquery(RoomCollaborator.objects.filter(room_id=OuterRef("pk"), user_id=user.pk)
+                                 .values("role")[:1]),
+            is_room_moderator=Exists(Room.moderators.through.objects.filter(room_id=OuterRef("pk"), user_id=user.pk)),
+            is_invitee=Exists(Room.invitees.through.objects.filter(room_id=OuterRef("pk"), user_id=user.pk)),
+            channel_role=Subquery(member.values("role")[:1]),
+            channel_owner_id=F("channel__owner_id"),
         )
+        .values("collab_role", "is_room_moderator", "is_invitee", "channel_role", "channel_owner_id")
+        .first()
+    )
+    if row is None:
+        return RoomFacts()
+    is_channel_room = room.kind == Room.Kind.CHANNEL and room.channel_id is not None
     return RoomFacts(
-        collab_role=room.collaborators.filter(user=user).values_list("role", flat=True).first(),
-        is_room_moderator=room.moderators.filter(pk=user.pk).exists(),
-        is_invitee=room.invitees.filter(pk=user.pk).exists(),
-        channel_role=channel_role,
-        is_channel_owner=is_channel_owner,
+        collab_role=row["collab_role"],
+        is_room_moderator=row["is_room_moderator"],
+        is_invitee=row["is_invitee"],
+        channel_role=row["channel_role"] if is_channel_room else None,
+        is_channel_owner=is_channel_room and row["channel_owner_id"] == user.pk,
     )
 
 

@@ -149,15 +149,20 @@ def compose_fragment(fragment_id: int) -> Fragment | None:
     return fragment
 
 
-def invalidate_windows(*, segment: Segment) -> int:
+def invalidate_windows(*, segment: Segment, recording: Recording | None = None) -> int:
     """A segment arrived after its windows were composed (a reconnecting browser): compose them again.
 
     Also the neighbours whose audio pre- or post-roll reads those seconds, so every join still fits.
+    A segment that ends after every window composed so far can touch none: no query (the usual case,
+    a segment arriving on time).
     """
-    recording = segment.track.recording
+    recording = recording or segment.track.recording
     origin = timeline_origin(recording)
     start = segment.start - origin
     end = start + (segment.duration or settings.SEGMENT_SECONDS)
+    composed_until = due_windows(recording) * settings.COMPOSE_WINDOW_SECONDS
+    if start - AUDIO_POSTROLL_S >= composed_until:
+        return 0
     return (Fragment.objects.filter(recording=recording, state=Fragment.State.DONE,
                                     start__lt=end + AUDIO_PREROLL_S, end__gt=start - AUDIO_POSTROLL_S)
             .update(state=Fragment.State.PENDING))

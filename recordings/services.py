@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from meetings import services as meeting_services
 from meetings.models import LiveSession, Room, User
 from recordings import events
 from recordings.models import Recording, RecordingTransition, Segment, Track
@@ -169,38 +170,38 @@ def timeline_start(*, recording: Recording, track: Track, client_start_ms: float
 
 def record_segment(
     *, recording: Recording, user: User, client_id: str, kind: str, seq: int, relpath: str, size: int,
-    sha256: str, client_start_ms: float | None, duration: float | None, clock_offset: float | None,
-    final: bool = False,
+    sha256: str, client_start_ms: float | None, duration: float | None, final: bool = False,
 ) -> IngestResult:
-    """Record a durable segment; a retry of the same bytes returns the first row (idempotent)."""
+    """Record a durable segment; a retry of the same bytes returns the first row (idempotent).
+
+    Runs for every segment of every participant, on the database thread that also serves the
+    websockets: a new segment of a known track is one SELECT and one INSERT.
+    """
     received_at = timezone.now()
-    with transaction.atomic():
+    track = Track.objects.filter(recording=recording, client_id=client_id).first()
+    if track is None:  # the track's first segment: its clock offset is the one measured over the socket
+        offset = meeting_services.clock_offset_for(session_id=recording.session_id, user_id=user.pk)
         track, _ = Track.objects.get_or_create(
             recording=recording, client_id=client_id,
-            defaults={"user": user, "kind": kind, "clock_offset": clock_offset or 0.0},
+            defaults={"user": user, "kind": kind, "clock_offset": offset or 0.0},
         )
-        if track.user_id != user.pk or track.kind != kind:
-            raise RecordingError("That track belongs to someone else or is of another kind.")
-        existing = Segment.objects.filter(track=track, seq=seq).first()
-        if existing is not None:
-            if existing.sha256 != sha256:
-                raise RecordingError("A different segment with that number was already stored.")
-            return IngestResult(segment=existing, created=False)
-        start = timeline_start(recording=recording, track=track, client_start_ms=client_start_ms,
-                               duration=duration, received_at=received_at)
-        try:
-            with transaction.atomic():
-                segment = Segment.objects.create(track=track, seq=seq, path=relpath, size=size, start=start,
-                                                 duration=duration, sha256=sha256)
-        except IntegrityError:  # the same retry raced itself: the first one stored it
-            segment = Segment.objects.get(track=track, seq=seq)
-            if segment.sha256 != sha256:
-                raise RecordingError("A different segment with that number was already stored.")
-            return IngestResult(segment=segment, created=False)
+    if track.user_id != user.pk or track.kind != kind:
+        raise RecordingError("That track belongs to someone else or is of another kind.")
+    start = timeline_start(recording=recording, track=track, client_start_ms=client_start_ms,
+                           duration=duration, received_at=received_at)
+    try:
+        with transaction.atomic():
+            segment = Segment.objects.create(track=track, seq=seq, path=relpath, size=size, start=start,
+                                             duration=duration, sha256=sha256)
+    except IntegrityError:  # already stored (a retry, or the same retry racing itself)
+        segment = Segment.objects.get(track=track, seq=seq)
+        if segment.sha256 != sha256:
+            raise RecordingError("A different segment with that number was already stored.") from None
+        return IngestResult(segment=segment, created=False)
     if recording.state in (S.RECORDING, S.STOPPING):
         from recordings import pipeline
 
-        pipeline.invalidate_windows(segment=segment)
+        pipeline.invalidate_windows(segment=segment, recording=recording)
     if final:
         _close_track(recording=recording, track=track)
     if recording.state == S.STARTING:

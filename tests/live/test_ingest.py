@@ -94,6 +94,24 @@ def test_bad_requests_get_4xx_and_nothing_is_written(live, demo, running, webm) 
     assert Segment.objects.count() == 0
 
 
+def test_cross_site_uploads_are_refused(live, demo, running, webm) -> None:
+    """A signed-in participant's cookies are not enough: the upload must come from our own pages."""
+    before = spool_files()
+    with http(live, demo.users["participant"]) as client:
+        foreign = put(client, running, webm, Origin="https://evil.example")
+        assert foreign.status_code == 403 and "origin" in foreign.json()["error"]
+        assert put(client, running, webm, Origin="null").status_code == 403
+        client.headers.pop("Origin")
+        assert put(client, running, webm).status_code == 403  # no Origin at all
+        client.headers["Origin"] = live.url
+        client.headers.pop("X-CSRFToken")
+        assert put(client, running, webm).status_code == 403  # no CSRF header
+        client.headers["X-CSRFToken"] = "x"
+        assert put(client, running, webm).status_code == 201  # the same request from the room page is taken
+    assert len(spool_files()) == len(before) + 1
+    assert Segment.objects.count() == 1
+
+
 def test_ended_recording_takes_no_more_media(live, demo, running, webm, settings) -> None:
     services.stop_recording(recording=running, reason="stopped_by_host")
     running.refresh_from_db()
