@@ -115,13 +115,23 @@ def _float_header(headers: dict[str, str], name: str) -> float | None:
     return value
 
 
+def _request_scheme(scope: Scope, headers: dict[str, str]) -> str:
+    """As Django's `request.scheme`: behind TLS-terminating proxies, SECURE_PROXY_SSL_HEADER says https."""
+    proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if proxy:
+        name, value = proxy
+        header = name.removeprefix("HTTP_").replace("_", "-").lower()
+        if headers.get(header, "").split(",")[0].strip() == value:
+            return "https"
+    return "https" if scope.get("scheme") == "https" else "http"
+
+
 def _origin_allowed(scope: Scope, headers: dict[str, str]) -> bool:
     origin = headers.get("origin")
     if not origin or origin == "null":
         return False
-    host = headers.get("host", "")
-    scheme = "https" if scope.get("scheme") in ("https", "wss") else "http"
-    return origin == f"{scheme}://{host}" or origin in settings.CSRF_TRUSTED_ORIGINS
+    own = f"{_request_scheme(scope, headers)}://{headers.get('host', '')}"
+    return origin == own or origin in settings.CSRF_TRUSTED_ORIGINS
 
 
 def parse_upload(scope: Scope, match: re.Match[str]) -> Upload:

@@ -1,13 +1,15 @@
-"""Ingest's database work per segment stays small: it runs on the database thread that serves every websocket.
+"""Ingest through the real ASGI application in process (the router Daphne serves).
 
-Through the real ASGI application in process (the same router Daphne serves), counting the SQL
-statements of every connection in every thread.
+Its database work per segment stays small: it runs on the database thread that serves every
+websocket (SQL statements of every connection in every thread are counted). And behind a
+TLS-terminating proxy, the origin check sees the scheme the browser used.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -17,8 +19,9 @@ from django.test import Client
 
 from config.asgi import application
 from meetings import services as meeting_services
+from meetings.models import Room
 from recordings import services
-from recordings.models import Segment
+from recordings.models import Recording, Segment
 from tests.live.conftest import csrf_pair, make_webm, session_cookie
 
 BASE = "http://testserver"
@@ -47,15 +50,31 @@ def statements() -> Iterator[list[str]]:
             conn.execute_wrappers.remove(wrapper)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_segment_costs_a_handful_of_statements(demo, tmp_path, statements) -> None:
+@dataclass
+class Sender:
+    """A recording running in the single room, and a participant's cookies and CSRF token."""
+
+    room: Room
+    recording: Recording
+    body: bytes
+    token: str
+    cookies: dict[str, str]
+
+
+@pytest.fixture
+def sender(demo, tmp_path) -> Sender:
     room = demo.rooms["single"]
     meeting_services.open_or_create_session(room=room)
     recording, _ = services.start_recording(room=room, user=demo.users["host"])
-    body = make_webm(tmp_path / "a.webm")
     token, csrf_cookie = csrf_pair()
     cookies = {"sessionid": session_cookie(Client(), demo.users["participant"]), "csrftoken": csrf_cookie}
-    headers = {"X-CSRFToken": token, "Origin": BASE, "X-Track-Kind": "camera"}
+    return Sender(room, recording, make_webm(tmp_path / "a.webm"), token, cookies)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_segment_costs_a_handful_of_statements(sender: Sender, statements: list[str]) -> None:
+    room, recording, body, cookies = sender.room, sender.recording, sender.body, sender.cookies
+    headers = {"X-CSRFToken": sender.token, "Origin": BASE, "X-Track-Kind": "camera"}
 
     async def upload_three() -> list[tuple[int, int]]:
         out = []
@@ -76,3 +95,21 @@ def test_a_segment_costs_a_handful_of_statements(demo, tmp_path, statements) -> 
     # one UPDATE re-opening composed windows. Through Django's view and middleware it was 17.
     steady = [count for _, count in results[1:]]
     assert max(steady) <= 9, statements[-steady[-1]:]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_origin_check_follows_the_proxy_header(sender: Sender, settings) -> None:
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    url = f"/rooms/{sender.room.pk}/recordings/{sender.recording.uid}/tracks/camera-x/segments/0"
+
+    async def put(**headers: str) -> int:
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE, cookies=sender.cookies) as client:
+            response = await client.put(url, content=sender.body, headers={"X-CSRFToken": sender.token, **headers})
+            return response.status_code
+
+    # The browser is on https://testserver; the proxy talks plain HTTP to Daphne.
+    assert asyncio.run(put(Origin="https://testserver")) == 403  # no header: not our origin
+    assert asyncio.run(put(Origin="https://testserver", **{"X-Forwarded-Proto": "http"})) == 403
+    assert asyncio.run(put(Origin="http://testserver", **{"X-Forwarded-Proto": "https"})) == 403
+    assert asyncio.run(put(Origin="https://testserver", **{"X-Forwarded-Proto": "https"})) == 201
