@@ -34,3 +34,20 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     run_dir = getattr(settings, "TEST_RUN_DIR", None)
     if run_dir is not None and not os.environ.get("KEEP_TEST_FILES"):
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_async_db_connections(django_db_setup, django_db_blocker):
+    """Close the connection that `database_sync_to_async` opened on asgiref's one sync thread.
+
+    Tests that drive the ASGI application in process leave it open, and PostgreSQL then refuses
+    to drop the test database at the end ("being accessed by other users").
+    """
+    yield
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        asyncio.run(sync_to_async(connections.close_all, thread_sensitive=True)())
