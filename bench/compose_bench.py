@@ -32,8 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from recordings.media.assemble import assemble, probe
-from recordings.media.audio import mix_audio
+from recordings.media.assemble import AudioPiece, assemble, probe
+from recordings.media.audio import encode_audio_window
 from recordings.media.compositor import DEFAULT_CRF, DEFAULT_PRESET, compose_window
 from recordings.media.synthetic import make_webm_segment
 from recordings.media.timeline import SegmentRef, TrackInput
@@ -116,7 +116,8 @@ def run_ours(tracks: list[TrackInput], duration: float, window: float, out: Path
     t0 = time.monotonic()
     cpu0 = _cpu(resource.RUSAGE_SELF)
     fragments = []
-    compose_s = 0.0
+    sound = []
+    compose_s = audio_s = 0.0
     k = 0
     ws = 0.0
     while ws < duration - 1e-9:
@@ -127,17 +128,17 @@ def run_ours(tracks: list[TrackInput], duration: float, window: float, out: Path
         compose_s += time.monotonic() - t_w
         if report.problems:
             print("  problems:", report.problems)
+        t_a = time.monotonic()  # the window's sound, as the product's window task does it
+        piece = encode_audio_window(tracks, start=ws, end=we, out_path=str(work / f"w{k:05d}.m4a"))
+        audio_s += time.monotonic() - t_a
+        sound.append(AudioPiece(piece.out_path, piece.start_sample))
         if k % 10 == 9:
             print(f"  window {k + 1}: {time.monotonic() - t0:.0f}s, peak RSS {peak_rss_mb():.0f} MB", flush=True)
         fragments.append(path)
         k += 1
         ws = we
-    t_a = time.monotonic()
-    audio = str(work / "audio.m4a")
-    mix_audio(tracks, duration=duration, out_path=audio)
-    audio_s = time.monotonic() - t_a
     t_m = time.monotonic()
-    info = assemble(fragments, audio, str(out), expected_duration=duration)
+    info = assemble(fragments, sound, str(out), expected_duration=duration)
     assemble_s = time.monotonic() - t_m
     wall = time.monotonic() - t0
     cpu = _cpu(resource.RUSAGE_SELF) - cpu0

@@ -63,7 +63,7 @@ DEFAULT_X264_THREADS = 3
 KEYINT_SECONDS = 2  # a keyframe every 2 s: quick seeking in the browser player
 
 BLACK_YUV = (16, 128, 128)
-_DECODE_QUEUE_FRAMES = 3  # per track: lets decoding run ahead, bounds memory
+_DECODE_QUEUE_FRAMES = 1  # per track: decoding runs one frame ahead; each queued 1080p frame is ~3 MB of peak memory
 DECODER_THREADS = 1
 
 
