@@ -24,8 +24,8 @@ logger = logging.getLogger(__name__)
 CLOSE_NOT_ALLOWED = 4403
 CLOSE_SESSION_ENDED = 4000
 MAX_MESSAGE_BYTES = 4096
-COMMANDS = {"heartbeat", "clock_reply", "start_recording", "stop_recording", "end_session"}
-LEADER_COMMANDS = {"start_recording", "stop_recording", "end_session"}
+COMMANDS = {"heartbeat", "clock_reply", "start_recording", "stop_recording", "end_session", "go_live"}
+LEADER_COMMANDS = {"start_recording", "stop_recording", "end_session", "go_live"}
 # Clock probes on connect and the first heartbeats give the offset; after that an occasional one
 # follows drift. Probing on every heartbeat cost 1,000 sockets a database write each.
 EARLY_PROBES = 3
@@ -90,7 +90,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         recording = joined["recording"]
         await self.send_json({
             "type": "state", "role": str(role), "is_leader": leader, "user_id": user.pk,
-            "session": {"id": session.pk, "state": session.state},
+            "session": {"id": session.pk, "state": session.state, "broadcast": room.mode == Room.Mode.BROADCAST},
             "recording": recording, "server_time": time.time(),
             "heartbeat_seconds": settings.HEARTBEAT_SECONDS,
         })
@@ -171,12 +171,22 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "ack", "id": ref, "command": "stop_recording", "stopped": stopped is not None})
 
     async def cmd_end_session(self, content: dict[str, Any], ref: Any) -> None:
+        # Broadcast rooms: {"close_room": true} closes the room completely (its recording appears).
+        close_room = content.get("close_room") is True
         session = await database_sync_to_async(selectors.open_session)(room=self.room)
         ended = False
         if session is not None:
             ended = await database_sync_to_async(services.end_session)(
-                session=session, reason=LiveSession.EndReason.ENDED_BY_HOST, by=self.user)
+                session=session, reason=LiveSession.EndReason.ENDED_BY_HOST, by=self.user, close_room=close_room)
         await self.send_json({"type": "ack", "id": ref, "command": "end_session", "ended": ended})
+
+    async def cmd_go_live(self, content: dict[str, Any], ref: Any) -> None:
+        if self.room.mode != Room.Mode.BROADCAST:
+            await self._error("Only a broadcast room goes live from preview.", ref=ref)
+            return
+        session = await database_sync_to_async(selectors.open_session)(room=self.room)
+        live = session is not None and await database_sync_to_async(services.go_live)(session=session)
+        await self.send_json({"type": "ack", "id": ref, "command": "go_live", "live": live})
 
     # --- events from the channel layer --------------------------------------------------------
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from meetings.models import Channel, ChannelMembership, LiveSession, Room, RoomCollaborator, SessionRole, User
-from meetings.permissions import RoomFacts, role_from_facts
+from meetings.permissions import RoomFacts, is_leader, role_from_facts
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,7 @@ class RoomWithRole:
     room: Room
     role: SessionRole
     live: bool
+    held: int = 0  # broadcast recordings waiting for the room to be closed (counted for leaders only)
 
 
 def rooms_for_user(*, user: User) -> list[RoomWithRole]:
@@ -36,6 +38,10 @@ def rooms_for_user(*, user: User) -> list[RoomWithRole]:
     live_ids = set(
         LiveSession.objects.filter(room__in=candidates).exclude(state=LiveSession.State.ENDED).values_list("room_id", flat=True)
     )
+    from recordings.models import Recording
+
+    held = dict(Recording.objects.filter(room__in=candidates, state=Recording.State.HELD)
+                .values("room_id").annotate(n=Count("pk")).values_list("room_id", "n"))
     result = []
     for room in candidates:
         facts = RoomFacts(
@@ -47,7 +53,8 @@ def rooms_for_user(*, user: User) -> list[RoomWithRole]:
         )
         role = role_from_facts(room, user.pk, facts)
         if role is not None:
-            result.append(RoomWithRole(room=room, role=role, live=room.pk in live_ids))
+            result.append(RoomWithRole(room=room, role=role, live=room.pk in live_ids,
+                                       held=held.get(room.pk, 0) if is_leader(role) else 0))
     return result
 
 
@@ -60,3 +67,13 @@ def channels_for_user(*, user: User) -> list[tuple[Channel, str]]:
 
 def open_session(*, room: Room) -> LiveSession | None:
     return LiveSession.objects.filter(room=room).exclude(state=LiveSession.State.ENDED).first()
+
+
+def held_recordings(*, room: Room) -> list[Any]:
+    """A broadcast room's recordings waiting for the room to be closed (shown to its hosts)."""
+    from recordings.models import Recording
+
+    if room.mode != Room.Mode.BROADCAST:
+        return []
+    return list(Recording.objects.filter(room=room, state=Recording.State.HELD).order_by("-created_at")
+                .only("uid", "created_at", "duration"))

@@ -89,6 +89,7 @@ from meetings import events  # noqa: E402
 from meetings.models import LiveSession, Presence, SessionRole  # noqa: E402
 from meetings.permissions import is_leader  # noqa: E402
 
+BROADCAST_LIVE = "The broadcast is live."
 SESSION_ENDED_TEXT = {
     LiveSession.EndReason.ENDED_BY_HOST: "The host ended the session for everyone.",
     LiveSession.EndReason.HOST_LEFT: "The session has ended: no host or moderator came back within the time-out.",
@@ -203,15 +204,23 @@ def expire_presences() -> int:
     return count
 
 
-def end_session(*, session: LiveSession, reason: str, by: User | None = None) -> bool:
-    """End the session for everyone and stop its recording; idempotent."""
-    from recordings.models import Recording
-    from recordings.services import stop_active_recording
+def end_session(*, session: LiveSession, reason: str, by: User | None = None, close_room: bool = False) -> bool:
+    """End the session for everyone and stop its recording; idempotent.
 
+    `close_room` (broadcast rooms): the host closes the room completely, which is what lets the
+    broadcast's recording appear (SPEC "Live broadcast rooms"); held recordings are released.
+    """
+    from recordings.models import Recording
+    from recordings.services import release_held, stop_active_recording
+
+    close_room = close_room and session.room.mode == Room.Mode.BROADCAST
+    if close_room:
+        reason = LiveSession.EndReason.ROOM_CLOSED
     with transaction.atomic():
         ended = (
             LiveSession.objects.filter(pk=session.pk).exclude(state=LiveSession.State.ENDED)
-            .update(state=LiveSession.State.ENDED, ended_at=timezone.now(), end_reason=reason, host_left_deadline=None)
+            .update(state=LiveSession.State.ENDED, ended_at=timezone.now(), end_reason=reason, host_left_deadline=None,
+                    room_closed=close_room)
         )
         if not ended:
             return False
@@ -219,7 +228,41 @@ def end_session(*, session: LiveSession, reason: str, by: User | None = None) ->
             else Recording.StopReason.SESSION_ENDED
         stop_active_recording(room_id=session.room_id, reason=stop_reason, by=by)
         Presence.objects.filter(session=session).delete()
+        if close_room:
+            release_held(session_id=session.pk)
         events.send_on_commit(events.room_group(session.room_id), {
             "type": "session_ended", "reason": reason, "text": SESSION_ENDED_TEXT.get(reason, "The session has ended."),
         })
     return True
+
+
+def go_live(*, session: LiveSession) -> bool:
+    """A broadcast leaves preview mode; idempotent."""
+    went = LiveSession.objects.filter(pk=session.pk, state=LiveSession.State.PREVIEW).update(
+        state=LiveSession.State.LIVE)
+    if went:
+        events.send_on_commit(events.room_group(session.room_id), {"type": "session", "state": LiveSession.State.LIVE})
+        events.send_on_commit(events.room_group(session.room_id), events.notice(BROADCAST_LIVE, code="broadcast_live"))
+    return bool(went)
+
+
+def close_room(*, room: Room, by: User) -> int:
+    """Close a broadcast room completely after the fact: end an open session, release every held recording.
+
+    Returns how many held recordings were released. For a host who ended a broadcast without
+    closing the room and then saw the held notice (SPEC: held recordings are shown to hosts).
+    """
+    from recordings.models import Recording
+    from recordings.services import release_held
+
+    if room.mode != Room.Mode.BROADCAST:
+        return 0
+    released = 0
+    session = LiveSession.objects.filter(room=room).exclude(state=LiveSession.State.ENDED).first()
+    if session is not None:
+        end_session(session=session, reason=LiveSession.EndReason.ROOM_CLOSED, by=by, close_room=True)
+    held_sessions = set(Recording.objects.filter(room=room, state=Recording.State.HELD).values_list("session_id", flat=True))
+    for session_id in held_sessions:
+        with transaction.atomic():
+            released += len(release_held(session_id=session_id, close=True))
+    return released

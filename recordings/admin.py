@@ -42,14 +42,14 @@ class TransitionInline(admin.TabularInline):
 class RecordingAdmin(admin.ModelAdmin):
     list_display = ("pk", "room", "started_by", "state", "progress_bar", "stop_reason", "created_at", "duration",
                     "short_error")
-    list_filter = ("state", "stop_reason", "room__kind")
+    list_filter = ("state", "stop_reason", "room__kind", "room__mode")
     search_fields = ("room__title", "started_by__username", "uid", "error")
     date_hierarchy = "created_at"
     autocomplete_fields = ("room", "session", "started_by")
     readonly_fields = RECORDING_MACHINE_FIELDS
     inlines = [TrackInline, FragmentInline, TransitionInline]
 
-    actions = ["retry_from_segments", retry_publishing, republish_recordings]
+    actions = ["retry_from_segments", retry_publishing, republish_recordings, "publish_held"]
 
     @admin.display(description="Error")
     def short_error(self, obj: Recording) -> str:
@@ -71,6 +71,20 @@ class RecordingAdmin(admin.ModelAdmin):
         if skipped:
             self.message_user(request, f"{skipped} recording(s) skipped: only failed, available or held recordings "
                                        "can be processed again.", messages.WARNING)
+
+
+    @admin.action(description="Publish held broadcast recordings (treat their room as closed)")
+    def publish_held(self, request: HttpRequest, queryset: QuerySet[Recording]) -> None:
+        from recordings import services
+
+        sessions = set(queryset.filter(state=Recording.State.HELD).values_list("session_id", flat=True))
+        released = sum(len(services.release_held(session_id=session_id, close=True)) for session_id in sessions)
+        skipped = queryset.count() - released
+        if released:
+            self.message_user(request, f"Publishing {released} held recording(s).", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"{skipped} recording(s) skipped: only held recordings are published this way.",
+                              messages.WARNING)
 
 
 @admin.register(RecordingTransition)

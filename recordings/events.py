@@ -15,6 +15,9 @@ ENDED_FOR_LEADERS = "Recording ended, starting upload"
 ENDED_FOR_PARTICIPANTS = "The recording has completed"
 CAP_REACHED = "The recording reached its 24-hour limit and was stopped automatically."
 NO_MEDIA = "The recording could not start: no camera, microphone or screen media reached the server in time."
+HELD = ("This broadcast's recording is held: it will appear in the session recordings only when a host "
+        "closes the room completely.")
+RELEASED = "The room was closed: the broadcast's recording is being published."
 
 
 def snapshot(recording: Recording | None) -> Payload | None:
@@ -70,3 +73,8 @@ def announce_progress(recording: Recording) -> None:
     events.send_on_commit(events.leaders_group(recording.room_id),
                           {"type": "progress", "uid": str(recording.uid), "progress": recording.progress,
                            "state": recording.state})
+
+
+def announce_held(recording: Recording) -> None:
+    broadcast_state(recording)
+    events.send_on_commit(events.leaders_group(recording.room_id), events.notice(HELD, code="recording_held", level="warning"))

@@ -246,6 +246,8 @@ def finalize(recording_id: int) -> Recording | None:
         services.fail_recording(recording_id=recording_id, error=f"Processing failed: {exc}",
                                 from_states=(S.PROCESSING,))
         return None
+    if services.hold_if_room_open(recording_id=recording.pk):
+        return Recording.objects.get(pk=recording.pk)
     from media_library.tasks import enqueue_publish
 
     enqueue_publish(recording.pk)

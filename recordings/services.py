@@ -134,6 +134,55 @@ def reprocess(*, recording_id: int) -> Recording | None:
                        note="retry from segments", error="", progress=0, processing_heartbeat=None, output_path="")
 
 
+# --- Broadcast rooms: held until the room is closed (SPEC "Live broadcast rooms") -------------
+
+def hold_if_room_open(*, recording_id: int) -> bool:
+    """Finalize's last step: True if this broadcast recording must wait for the room to close (held).
+
+    Under the session's row lock, so a host closing the room at the same moment either comes first
+    (we see it closed and publish) or after (it finds the recording held and releases it).
+    """
+    with transaction.atomic():
+        recording = Recording.objects.select_related("room").filter(pk=recording_id).first()
+        if recording is None or recording.room.mode != Room.Mode.BROADCAST:
+            return False
+        session = LiveSession.objects.select_for_update().get(pk=recording.session_id)
+        if session.state == LiveSession.State.ENDED and session.room_closed:
+            return False
+        held = _transition(recording_id, from_states=(S.PROCESSING,), to_state=S.HELD,
+                           note="broadcast: the room has not been closed")
+        if held is None:
+            return False
+        events.announce_held(held)
+        return True
+
+
+def release_held(*, session_id: int, close: bool = False) -> list[Recording]:
+    """The room was closed: publish the session's held recordings (their verified MP4 is ready).
+
+    `close` records the closing on the ended session first (a host closing the room after the
+    fact, or an admin publishing held recordings), so a retried recording is not held again.
+    """
+    from media_library.tasks import enqueue_publish
+
+    if close:
+        LiveSession.objects.filter(pk=session_id, state=LiveSession.State.ENDED).update(room_closed=True)
+    released = []
+    for recording_id in Recording.objects.filter(session_id=session_id, state=S.HELD).values_list("pk", flat=True):
+        recording = _transition(recording_id, from_states=(S.HELD,), to_state=S.PROCESSING, note="room closed")
+        if recording is None:
+            continue
+        events.broadcast_state(recording)
+        if recording.output_path:
+            enqueue_publish(recording.pk)
+        else:  # held before its file was made (an admin retry): process it again
+            from recordings import pipeline
+
+            pipeline.schedule_finalize(recording)
+        released.append(recording)
+    return released
+
+
 # --- Ingest ---------------------------------------------------------------------------------
 
 ACCEPTING_STATES = (S.STARTING, S.RECORDING, S.STOPPING)

@@ -355,8 +355,8 @@ function send(message) {
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
 }
 
-function command(type) {
-  send({ type, id: ++commandSeq });
+function command(type, extra = {}) {
+  send({ type, id: ++commandSeq, ...extra });
 }
 
 function setConn(state, label) {
@@ -394,6 +394,10 @@ function handle(msg) {
       clearInterval(heartbeatTimer);
       heartbeatTimer = setInterval(() => send({ type: "heartbeat" }), msg.heartbeat_seconds * 1000);
       renderRecording(msg.recording);
+      renderSession(msg.session.state);
+      break;
+    case "session":
+      renderSession(msg.state);
       break;
     case "recording":
       renderRecording(msg.recording);
@@ -434,6 +438,17 @@ function handle(msg) {
   }
 }
 
+// A broadcast starts in preview: hosts see "Go live", everyone sees which it is.
+function renderSession(state) {
+  const badge = $("broadcast-state");
+  if (!badge) return;
+  const live = state === "live";
+  badge.textContent = live ? "Live" : "Preview";
+  badge.dataset.state = live ? "live" : "preview";
+  const goLive = $("btn-go-live");
+  if (goLive) goLive.hidden = live;
+}
+
 // ---------------------------------------------------------------------------------- controls
 function wireDialog(dialogId, confirmId, onConfirm) {
   const dialog = $(dialogId);
@@ -463,6 +478,11 @@ if (IS_LEADER) {
   const startDlg = wireDialog("dlg-start", "dlg-start-confirm", () => command("start_recording"));
   const stopDlg = wireDialog("dlg-stop", "dlg-stop-confirm", () => command("stop_recording"));
   const endDlg = wireDialog("dlg-end", "dlg-end-confirm", () => command("end_session"));
+  if ($("dlg-end-close")) {
+    // Broadcast rooms: closing the room completely is what lets the recording appear.
+    $("dlg-end-close").addEventListener("click", () => (endDlg.close(), command("end_session", { close_room: true })));
+  }
+  if ($("btn-go-live")) $("btn-go-live").addEventListener("click", () => command("go_live"));
   $("menu-record").addEventListener("click", () => (closeMenu(), startDlg.showModal()));
   $("menu-stop").addEventListener("click", () => (closeMenu(), stopDlg.showModal()));
   $("rec-stop").addEventListener("click", () => stopDlg.showModal());

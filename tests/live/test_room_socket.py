@@ -273,3 +273,33 @@ async def test_no_media_within_the_timeout_fails_the_recording(live, demo) -> No
         failed = await host.expect(lambda m: m.get("type") == "notice" and m.get("code") == "recording_failed")
         assert failed["text"] == rec_events.NO_MEDIA
     assert (await sync_to_async(Recording.objects.get)(uid=ack["uid"])).state == "failed"
+
+
+async def test_broadcast_goes_live_and_the_host_can_close_the_room(live, demo) -> None:
+    room = demo.rooms["single"]
+    await sync_to_async(type(room).objects.filter(pk=room.pk).update)(mode="broadcast")
+    async with in_room(live, room, demo, "host", "participant") as (host, participant):
+        # Preview first; only a leader may go live, and everyone is told.
+        await participant.send(type="go_live", id="p")
+        error = await participant.expect(lambda m: m.get("type") == "error" and m.get("id") == "p")
+        assert error["error"] == "Only hosts and moderators can do that."
+        await host.send(type="go_live", id="g")
+        ack = await host.expect(lambda m: m.get("type") == "ack" and m.get("id") == "g")
+        assert ack["live"] is True
+        await participant.expect(lambda m: m.get("type") == "session" and m.get("state") == "live")
+        await participant.expect_notice(meeting_services.BROADCAST_LIVE)
+        await host.send(type="end_session", id="e", close_room=True)
+        ended = await participant.expect_type("session_ended")
+        assert ended["reason"] == "room_closed" and ended["text"] == "The host closed the room."
+    session = await sync_to_async(LiveSession.objects.get)(room=room)
+    assert session.state == "ended" and session.room_closed
+
+
+async def test_go_live_outside_a_broadcast_room_is_an_error(live, demo) -> None:
+    room = demo.rooms["single"]
+    async with in_room(live, room, demo, "host") as (host,):
+        state_session = await sync_to_async(LiveSession.objects.get)(room=room, state="live")
+        await host.send(type="go_live", id="g")
+        error = await host.expect(lambda m: m.get("type") == "error" and m.get("id") == "g")
+        assert "broadcast" in error["error"]
+    assert state_session.state == "live"
