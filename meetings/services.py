@@ -257,12 +257,12 @@ def close_room(*, room: Room, by: User) -> int:
 
     if room.mode != Room.Mode.BROADCAST:
         return 0
-    released = 0
+    held = Recording.objects.filter(room=room, state=Recording.State.HELD)
+    before = held.count()
     session = LiveSession.objects.filter(room=room).exclude(state=LiveSession.State.ENDED).first()
-    if session is not None:
+    if session is not None:  # also releases what this session held (a recording stopped mid-broadcast)
         end_session(session=session, reason=LiveSession.EndReason.ROOM_CLOSED, by=by, close_room=True)
-    held_sessions = set(Recording.objects.filter(room=room, state=Recording.State.HELD).values_list("session_id", flat=True))
-    for session_id in held_sessions:
+    for session_id in set(held.values_list("session_id", flat=True)):
         with transaction.atomic():
-            released += len(release_held(session_id=session_id, close=True))
-    return released
+            release_held(session_id=session_id, close=True)
+    return before - held.count()

@@ -101,3 +101,33 @@ def test_interactive_rooms_are_never_held_and_cannot_be_closed(demo, short_windo
     host.force_login(demo.users["host"])
     response = host.post(f"/rooms/{recording.room_id}/close/", follow=True)
     assert "Only a broadcast room is closed this way." in response.content.decode()
+
+
+def test_closing_the_room_from_the_page_during_a_broadcast_publishes_what_it_held(demo, broadcast,
+                                                                                  short_windows) -> None:
+    recording = build_recording(demo, PARTS, stop_at=7.0)
+    services.begin_processing(recording_id=recording.pk)  # stopped while the broadcast goes on: held
+    assert Recording.objects.get(pk=recording.pk).state == Recording.State.HELD
+    host = Client()
+    host.force_login(demo.users["host"])
+    response = host.post(f"/rooms/{broadcast.pk}/close/", follow=True)
+    assert "1 held recording(s) are being published" in response.content.decode()
+    session = session_of(recording)
+    assert session.state == LiveSession.State.ENDED and session.room_closed
+    assert Recording.objects.get(pk=recording.pk).state == Recording.State.AVAILABLE
+
+
+def test_an_admin_can_publish_a_held_recording(demo, broadcast, short_windows) -> None:
+    recording = build_recording(demo, PARTS, stop_at=7.0)
+    meeting_services.end_session(session=session_of(recording), reason=LiveSession.EndReason.ENDED_BY_HOST)
+    services.begin_processing(recording_id=recording.pk)
+    assert Recording.objects.get(pk=recording.pk).state == Recording.State.HELD
+    admin = Client()
+    admin.force_login(demo.users["admin"])
+    listing = admin.get("/admin/recordings/recording/?state__exact=held").content.decode()
+    assert f"/admin/recordings/recording/{recording.pk}/change/" in listing
+    response = admin.post("/admin/recordings/recording/", {"action": "publish_held", "_selected_action": [recording.pk]},
+                          follow=True)
+    assert "Publishing 1 held recording(s)." in response.content.decode()
+    assert Recording.objects.get(pk=recording.pk).state == Recording.State.AVAILABLE
+    assert session_of(recording).room_closed
