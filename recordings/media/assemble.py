@@ -106,74 +106,79 @@ def probe(path: str) -> MediaInfo:
         )
 
 
-def _video_packets(fragments: Sequence[str], out_tb: Fraction) -> Iterator[tuple[Fraction, int, av.Packet]]:
-    """Packets of all fragments on one continuous timeline (in ``out_tb``)."""
-    offset = Fraction(0)  # seconds of video before the current fragment
-    last_dts: int | None = None
+def _same_codec_inputs(
+    paths: Sequence[str], kind: str, label: str
+) -> Iterator[tuple[int, av.container.InputContainer, av.stream.Stream]]:
+    """Open each input in turn with its first ``kind`` stream; all must share codec parameters.
+
+    One MP4 track carries one sample description (avcC / esds), so inputs encoded with other
+    settings cannot be joined by remux.
+    """
     reference: bytes | None = None
-    for index, path in enumerate(fragments):
+    for index, path in enumerate(paths):
         with av.open(path) as container:
-            stream = container.streams.video[0]
+            stream = getattr(container.streams, kind)[0]
             extradata = bytes(stream.codec_context.extradata or b"")
             if reference is None:
                 reference = extradata
             elif extradata != reference:
-                raise AssemblyError(f"fragment {index} ({path}) was encoded with different parameters")
-            tb = stream.time_base
-            assert tb is not None
-            rate = stream.average_rate or stream.guessed_rate
-            frames = 0
-            for packet in container.demux(stream):
-                if packet.size == 0:
-                    continue  # the demuxer's end-of-stream marker
-                if packet.pts is None or packet.dts is None:
-                    raise AssemblyError(f"fragment {index} has a packet without timestamps")
-                pts = int((offset + packet.pts * tb) / out_tb)
-                dts = int((offset + packet.dts * tb) / out_tb)
-                # Across a join the dts must keep increasing; a B-frame delay
-                # mismatch of one tick is nudged, never reordered.
-                if last_dts is not None and dts <= last_dts:
-                    dts = last_dts + 1
-                if pts < dts:
-                    raise AssemblyError(f"fragment {index}: timestamps cannot be made monotonic")
-                last_dts = dts
-                packet.pts, packet.dts = pts, dts
-                packet.time_base = out_tb
-                frames += 1
-                yield Fraction(dts) * out_tb, 0, packet
-            # CFR fragments: their length is frames / rate, exactly.
-            if not rate:
-                raise AssemblyError(f"fragment {index} has no frame rate")
-            offset += Fraction(frames) / Fraction(rate)
+                raise AssemblyError(f"{label} {index} ({path}) was encoded with different parameters")
+            yield index, container, stream
+
+
+def _video_packets(fragments: Sequence[str], out_tb: Fraction) -> Iterator[tuple[Fraction, int, av.Packet]]:
+    """Packets of all fragments on one continuous timeline (in ``out_tb``)."""
+    offset = Fraction(0)  # seconds of video before the current fragment
+    last_dts: int | None = None
+    for index, container, stream in _same_codec_inputs(fragments, "video", "fragment"):
+        tb = stream.time_base
+        assert tb is not None
+        rate = stream.average_rate or stream.guessed_rate
+        frames = 0
+        for packet in container.demux(stream):
+            if packet.size == 0:
+                continue  # the demuxer's end-of-stream marker
+            if packet.pts is None or packet.dts is None:
+                raise AssemblyError(f"fragment {index} has a packet without timestamps")
+            pts = int((offset + packet.pts * tb) / out_tb)
+            dts = int((offset + packet.dts * tb) / out_tb)
+            # Across a join the dts must keep increasing; a B-frame delay
+            # mismatch of one tick is nudged, never reordered.
+            if last_dts is not None and dts <= last_dts:
+                dts = last_dts + 1
+            if pts < dts:
+                raise AssemblyError(f"fragment {index}: timestamps cannot be made monotonic")
+            last_dts = dts
+            packet.pts, packet.dts = pts, dts
+            packet.time_base = out_tb
+            frames += 1
+            yield Fraction(dts) * out_tb, 0, packet
+        # CFR fragments: their length is frames / rate, exactly.
+        if not rate:
+            raise AssemblyError(f"fragment {index} has no frame rate")
+        offset += Fraction(frames) / Fraction(rate)
 
 
 def _audio_packets(pieces: Sequence[AudioPiece], out_tb: Fraction) -> Iterator[tuple[Fraction, int, av.Packet]]:
     """Packets of all audio windows on one timeline; a window must start where the last one ended."""
     expected: int | None = None  # the next packet's pts in samples, once known
-    reference: bytes | None = None
-    for index, piece in enumerate(pieces):
-        with av.open(piece.path) as container:
-            stream = container.streams.audio[0]
-            extradata = bytes(stream.codec_context.extradata or b"")
-            if reference is None:
-                reference = extradata
-            elif extradata != reference:
-                raise AssemblyError(f"audio window {index} ({piece.path}) was encoded with different parameters")
-            tb = stream.time_base
-            assert tb is not None
-            rate = stream.codec_context.sample_rate
-            for packet in container.demux(stream):
-                if packet.size == 0 or packet.dts is None or packet.pts is None:
-                    continue
-                samples = piece.start_sample + round(packet.pts * tb * rate)
-                if expected is not None and samples != expected:
-                    raise AssemblyError(f"audio window {index} does not continue the one before "
-                                        f"(sample {samples}, expected {expected})")
-                expected = samples + AAC_FRAME_SAMPLES
-                pts = round(Fraction(samples, rate) / out_tb)
-                packet.pts = packet.dts = pts
-                packet.time_base = out_tb
-                yield Fraction(pts) * out_tb, 1, packet
+    for index, container, stream in _same_codec_inputs([p.path for p in pieces], "audio", "audio window"):
+        piece = pieces[index]
+        tb = stream.time_base
+        assert tb is not None
+        rate = stream.codec_context.sample_rate
+        for packet in container.demux(stream):
+            if packet.size == 0 or packet.dts is None or packet.pts is None:
+                continue
+            samples = piece.start_sample + round(packet.pts * tb * rate)
+            if expected is not None and samples != expected:
+                raise AssemblyError(f"audio window {index} does not continue the one before "
+                                    f"(sample {samples}, expected {expected})")
+            expected = samples + AAC_FRAME_SAMPLES
+            pts = round(Fraction(samples, rate) / out_tb)
+            packet.pts = packet.dts = pts
+            packet.time_base = out_tb
+            yield Fraction(pts) * out_tb, 1, packet
 
 
 def assemble(
