@@ -17,7 +17,6 @@ CAP_REACHED = "The recording reached its 24-hour limit and was stopped automatic
 NO_MEDIA = "The recording could not start: no camera, microphone or screen media reached the server in time."
 HELD = ("This broadcast's recording is held: it will appear in the session recordings only when a host "
         "closes the room completely.")
-RELEASED = "The room was closed: the broadcast's recording is being published."
 
 
 def snapshot(recording: Recording | None) -> Payload | None:
@@ -77,4 +76,5 @@ def announce_progress(recording: Recording) -> None:
 
 def announce_held(recording: Recording) -> None:
     broadcast_state(recording)
+    announce_progress(recording)  # state "held": the hosts' progress bar goes away
     events.send_on_commit(events.leaders_group(recording.room_id), events.notice(HELD, code="recording_held", level="warning"))
