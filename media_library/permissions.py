@@ -259,6 +259,6 @@ def recordings_in_progress(user: AnyUser | None) -> QuerySet[Recording]:
         user=user, role__in=[CollaboratorRole.CO_EDITOR, CollaboratorRole.CO_PUBLISHER]).values("room_id"))
     return Recording.objects.filter(
         state__in=[Recording.State.STARTING, Recording.State.RECORDING, Recording.State.STOPPING,
-                   Recording.State.PROCESSING],
+                   Recording.State.PROCESSING, Recording.State.HELD],
         entry__isnull=True,
     ).filter(Q(started_by=user) | would_own | collaborates)

@@ -52,6 +52,7 @@ def test_a_broadcast_ended_without_closing_holds_its_recording(demo, broadcast, 
     assert "1 broadcast recording held" in page and "Close the room and publish" in page
     assert "broadcast recording held" not in participant.get(f"/rooms/{broadcast.pk}/").content.decode()
     assert "1 held recording" in host.get("/").content.decode()  # on their room list too
+    assert "Open the room to close it and publish" in host.get("/my-media/").content.decode()  # and My Media
     assert "held recording" not in participant.get("/").content.decode()
 
     # A participant cannot close the room; a host can, and the recording is published.
