@@ -32,19 +32,27 @@ EARLY_PROBES = 3
 PROBE_EVERY = 30
 
 
+def _join_sync(room: Room, user: User, role: SessionRole, channel_name: str, *, fresh: bool) -> dict[str, Any]:
+    session = services.join_session(room=room, user=user, role=role, channel_name=channel_name, fresh=fresh)
+    recording = Recording.objects.filter(room=room, state__in=Recording.ACTIVE_STATES).first()
+    return {"session": session, "recording": recording_events.snapshot(recording)}
+
+
 @database_sync_to_async
-def _load_room_and_role(user: Any, room_id: int) -> tuple[Room | None, SessionRole | None]:
+def _enter(user: Any, room_id: int, channel_name: str) -> tuple[Room, SessionRole, dict[str, Any]] | None:
+    """Authorise and join in one trip to the DB thread (a 1,000-person room joins through it)."""
     room = Room.objects.select_related("channel").filter(pk=room_id).first()
     if room is None or user is None:
-        return None, None
-    return room, permissions.session_role(user, room)
+        return None
+    role = permissions.session_role(user, room)
+    if role is None:
+        return None
+    return room, role, _join_sync(room, user, role, channel_name, fresh=True)
 
 
 @database_sync_to_async
 def _join(room: Room, user: User, role: SessionRole, channel_name: str) -> dict[str, Any]:
-    session = services.join_session(room=room, user=user, role=role, channel_name=channel_name)
-    recording = Recording.objects.filter(room=room, state__in=Recording.ACTIVE_STATES).first()
-    return {"session": session, "recording": recording_events.snapshot(recording)}
+    return _join_sync(room, user, role, channel_name, fresh=False)
 
 
 @database_sync_to_async
@@ -72,13 +80,13 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.heartbeats = 0
         user = self.scope.get("user")
         room_id = self.scope["url_route"]["kwargs"]["room_id"]
-        room, role = await _load_room_and_role(user, room_id)
-        if room is None or role is None:
+        entered = await _enter(user, room_id, self.channel_name)
+        if entered is None:
             # Refused before accept: anonymous, unknown room and no access look the same.
             await self.close(code=CLOSE_NOT_ALLOWED)
             return
+        room, role, joined = entered
         self.room, self.role, self.user = room, role, user
-        joined = await _join(room, user, role, self.channel_name)
         leader = permissions.is_leader(role)
         for group in (events.room_group(room.pk),
                       events.leaders_group(room.pk) if leader else events.participants_group(room.pk),

@@ -117,14 +117,19 @@ def open_or_create_session(*, room: Room) -> LiveSession:
         return LiveSession.objects.exclude(state=LiveSession.State.ENDED).get(room=room)
 
 
-def join_session(*, room: Room, user: User, role: SessionRole, channel_name: str) -> LiveSession:
-    """Register one socket's presence; a returning host or moderator cancels the host-left time-out."""
+def join_session(*, room: Room, user: User, role: SessionRole, channel_name: str, fresh: bool = False) -> LiveSession:
+    """Register one socket's presence; a returning host or moderator cancels the host-left time-out.
+
+    `fresh`: a socket that just connected (its channel name is new), so its presence is inserted
+    without looking first; a socket whose presence expired re-registers with `fresh=False`.
+    """
     with transaction.atomic():
         session = open_or_create_session(room=room)
-        Presence.objects.update_or_create(
-            channel_name=channel_name,
-            defaults={"session": session, "user": user, "role": role, "last_seen": timezone.now()},
-        )
+        fields = {"session": session, "user": user, "role": role, "last_seen": timezone.now()}
+        if fresh:
+            Presence.objects.create(channel_name=channel_name, **fields)
+        else:
+            Presence.objects.update_or_create(channel_name=channel_name, defaults=fields)
         if is_leader(role) and session.host_left_deadline is not None:
             LiveSession.objects.filter(pk=session.pk).update(host_left_deadline=None)
             session.host_left_deadline = None
