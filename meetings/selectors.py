@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q
 
 from meetings.models import Channel, ChannelMembership, LiveSession, Room, RoomCollaborator, SessionRole, User
 from meetings.permissions import RoomFacts, is_leader, role_from_facts
+
+if TYPE_CHECKING:  # recordings imports meetings at load time; the runtime import is in the function
+    from recordings.models import Recording
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,9 @@ def open_session(*, room: Room) -> LiveSession | None:
     return LiveSession.objects.filter(room=room).exclude(state=LiveSession.State.ENDED).first()
 
 
-def held_recordings(*, room: Room) -> list[Any]:
+def held_recordings(*, room: Room) -> list[Recording]:
     """A broadcast room's recordings waiting for the room to be closed (shown to its hosts)."""
-    from recordings.models import Recording
+    from recordings.models import Recording  # noqa: F811
 
     if room.mode != Room.Mode.BROADCAST:
         return []
