@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -113,3 +114,33 @@ def test_origin_check_follows_the_proxy_header(sender: Sender, settings) -> None
     assert asyncio.run(put(Origin="https://testserver", **{"X-Forwarded-Proto": "http"})) == 403
     assert asyncio.run(put(Origin="http://testserver", **{"X-Forwarded-Proto": "https"})) == 403
     assert asyncio.run(put(Origin="https://testserver", **{"X-Forwarded-Proto": "https"})) == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_client_that_goes_away_mid_body_leaves_nothing(sender: Sender) -> None:
+    """Daphne tells the app the client disconnected before the body ended: no file, no row, no reply."""
+    from asgiref.testing import ApplicationCommunicator
+    from django.conf import settings as django_settings
+
+    path = f"/rooms/{sender.room.pk}/recordings/{sender.recording.uid}/tracks/camera-x/segments/0"
+    cookie = "; ".join(f"{k}={v}" for k, v in sender.cookies.items())
+    scope = {
+        "type": "http", "method": "PUT", "path": path, "scheme": "http", "query_string": b"",
+        "headers": [(b"host", b"testserver"), (b"origin", BASE.encode()), (b"x-csrftoken", sender.token.encode()),
+                    (b"cookie", cookie.encode()), (b"content-length", str(len(sender.body)).encode())],
+    }
+
+    async def run() -> list[dict]:
+        app = ApplicationCommunicator(application, scope)
+        await app.send_input({"type": "http.request", "body": sender.body[:1000], "more_body": True})
+        await app.send_input({"type": "http.disconnect"})
+        await app.wait(timeout=10)
+        out = []
+        while not app.output_queue.empty():
+            out.append(await app.receive_output())
+        return out
+
+    assert asyncio.run(run()) == []
+    assert not Segment.objects.exists()
+    mine = Path(django_settings.SPOOL_DIR) / str(sender.recording.uid)
+    assert not mine.exists() or not [p for p in mine.rglob("*") if p.is_file()]  # not even a temp file
