@@ -77,9 +77,11 @@ class RecordingAdmin(admin.ModelAdmin):
     def publish_held(self, request: HttpRequest, queryset: QuerySet[Recording]) -> None:
         from recordings import services
 
-        sessions = set(queryset.filter(state=Recording.State.HELD).values_list("session_id", flat=True))
+        # Read the selection before releasing: the changelist's queryset may be filtered by state.
+        selected = list(queryset.values_list("state", "session_id"))
+        sessions = {session_id for state, session_id in selected if state == Recording.State.HELD}
         released = sum(len(services.release_held(session_id=session_id, close=True)) for session_id in sessions)
-        skipped = queryset.count() - released
+        skipped = sum(1 for state, _ in selected if state != Recording.State.HELD)
         if released:
             self.message_user(request, f"Publishing {released} held recording(s).", messages.SUCCESS)
         if skipped:
