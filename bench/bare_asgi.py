@@ -37,11 +37,14 @@ class BareRoomConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "go":
             await self.channel_layer.group_send(
-                GROUP, {"type": "room.event", "payload": notice(STARTING, code="recording_starting")})
+                GROUP, {"type": "room.event", "payload": notice(STARTING, code="recording_starting")}
+            )
 
     async def room_event(self, event: dict[str, Any]) -> None:
         await self.send_json(event["payload"])
 
 
 # Same path as the product's room socket, so one load client speaks to both.
-application = ProtocolTypeRouter({"websocket": URLRouter([path("ws/rooms/<int:room_id>/", BareRoomConsumer.as_asgi())])})
+application = ProtocolTypeRouter(
+    {"websocket": URLRouter([path("ws/rooms/<int:room_id>/", BareRoomConsumer.as_asgi())])}
+)

@@ -33,8 +33,12 @@ def ensure_database(name: str) -> str:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
             conn.execute(f'CREATE DATABASE "{name}"')
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, check=True,
-                   env=dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="config.settings"))
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        check=True,
+        env=dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="config.settings"),
+    )
     return url
 
 
@@ -66,8 +70,15 @@ def free_port() -> int:
 
 def server_env(database_url: str, **extra: str) -> dict[str, str]:
     """Production-like: DEBUG off (no query log, no static handler), quiet logs; `extra` may override any of it."""
-    env = dict(os.environ, DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="config.settings", REDIS_URL=REDIS_URL,
-               DEBUG="0", LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        REDIS_URL=REDIS_URL,
+        DEBUG="0",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
     env.update(extra)
     return env
 
@@ -82,8 +93,13 @@ class Daphne:
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "w") as out:
             # The child inherits our raised descriptor limit: it too holds a socket per client.
-            self.proc = subprocess.Popen([sys.executable, "-m", "config.daphne", "-b", "127.0.0.1", "-p", str(self.port), app],
-                                         cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "config.daphne", "-b", "127.0.0.1", "-p", str(self.port), app],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 60.0) -> None:
@@ -106,9 +122,24 @@ class Daphne:
     def profile(self, out: Path) -> subprocess.Popen[bytes]:
         """Sample with py-spy (collapsed stacks) until `stop_profile`: only the thread holding the GIL, i.e. where
         the one Python core of the process goes."""
-        return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(self.proc.pid),
-                                 "--format", "raw", "--rate", "100", "--gil", "--output", str(out), "--nonblocking"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--pid",
+                str(self.proc.pid),
+                "--format",
+                "raw",
+                "--rate",
+                "100",
+                "--gil",
+                "--output",
+                str(out),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -140,8 +171,7 @@ def machine_note() -> str:
     except OSError:
         pass
     load = os.getloadavg()
-    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-            f"load average at start {load[0]:.1f}")
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, load average at start {load[0]:.1f}"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -283,7 +283,8 @@ def main() -> None:
     if ff is not None:
         finfo = ff["info"]
         print(f"ffmpeg: {finfo.width}x{finfo.height} {finfo.fps:g} fps {finfo.video_codec}/{finfo.audio_codec} "
-              f"{finfo.duration:.2f}s moov_first={finfo.moov_first} size {ff_out.stat().st_size / 1e6:.1f} MB")  # fmt: skip
+              f"{finfo.duration:.2f}s moov_first={finfo.moov_first} "
+              f"size {ff_out.stat().st_size / 1e6:.1f} MB")  # fmt: skip
     print(f"frames: {VAR}/frame-ours-{tag}.png" + (f", {VAR}/frame-ffmpeg-{tag}.png" if ff else ""))
 
 

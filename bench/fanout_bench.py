@@ -30,8 +30,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from common import (VAR, Daphne, ensure_database, machine_note, raise_open_files, server_env, setup_django,
-                    stop_profile, table)
+from common import (
+    VAR,
+    Daphne,
+    ensure_database,
+    machine_note,
+    raise_open_files,
+    server_env,
+    setup_django,
+    stop_profile,
+    table,
+)
 
 STARTING = "Recording will start momentarily, please wait"
 if TYPE_CHECKING:  # imported for real only after Django is set up on the bench database
@@ -58,14 +67,26 @@ class RoomResult:
         return len(self.latencies_ms)
 
 
-async def measure_room(result: RoomResult, url: str, room_id: int, session_keys: list[str], server: Daphne, *,
-                       rounds: int, batch: int, settle: float, profile_to: Path | None,
-                       start: Callable[[SimParticipant], Awaitable[float]],
-                       between: Callable[[SimParticipant], Awaitable[None]]) -> None:
+async def measure_room(
+    result: RoomResult,
+    url: str,
+    room_id: int,
+    session_keys: list[str],
+    server: Daphne,
+    *,
+    rounds: int,
+    batch: int,
+    settle: float,
+    profile_to: Path | None,
+    start: Callable[[SimParticipant], Awaitable[float]],
+    between: Callable[[SimParticipant], Awaitable[None]],
+) -> None:
     from meetings.simulation import SimParticipant, connect_all
 
-    sims = [SimParticipant(name=f"client-{i}", session_key=key, room_id=room_id, base_url=url)
-            for i, key in enumerate(session_keys)]
+    sims = [
+        SimParticipant(name=f"client-{i}", session_key=key, room_id=room_id, base_url=url)
+        for i, key in enumerate(session_keys)
+    ]
     cpu0, t0 = server.cpu_seconds(), time.perf_counter()
     failures = await connect_all(sims, batch=batch)
     result.connect_seconds = time.perf_counter() - t0
@@ -122,10 +143,17 @@ def summarise(result: RoomResult) -> list[object]:
     from meetings.simulation import percentile
 
     ms = result.latencies_ms
-    return [result.name, result.clients, result.joined, f"{result.connect_seconds:.1f}",
-            f"{result.received}/{result.expected}",
-            f"{percentile(ms, 50):.0f}", f"{percentile(ms, 99):.0f}", f"{max(ms, default=float('nan')):.0f}",
-            f"{result.server_cpu_rounds:.2f}"]
+    return [
+        result.name,
+        result.clients,
+        result.joined,
+        f"{result.connect_seconds:.1f}",
+        f"{result.received}/{result.expected}",
+        f"{percentile(ms, 50):.0f}",
+        f"{percentile(ms, 99):.0f}",
+        f"{max(ms, default=float('nan')):.0f}",
+        f"{result.server_cpu_rounds:.2f}",
+    ]
 
 
 def main() -> int:
@@ -136,10 +164,18 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=5.0, help="seconds between the last join and the first round")
     parser.add_argument("--database", default="liverec_bench")
     parser.add_argument("--profile", action="store_true", help="py-spy our server during the rounds (var/bench/)")
-    parser.add_argument("--app", default="config.asgi:application",
-                        help="our ASGI application (another module path measures a candidate fix)")
-    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra environment for our server, to try a setting (e.g. DB_CONN_MAX_AGE=60)")
+    parser.add_argument(
+        "--app",
+        default="config.asgi:application",
+        help="our ASGI application (another module path measures a candidate fix)",
+    )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for our server, to try a setting (e.g. DB_CONN_MAX_AGE=60)",
+    )
     args = parser.parse_args()
     extra_env = dict(item.split("=", 1) for item in args.server_env)
 
@@ -153,8 +189,10 @@ def main() -> int:
     from recordings.models import Recording
 
     room_id, keys = bench_people(args.clients)
-    print(f"{note}; open-files limit {limit}; room {room_id} with {len(keys)} signed-in people; "
-          f"joining {args.batch} at a time; our server's extra environment: {extra_env or 'none'}")
+    print(
+        f"{note}; open-files limit {limit}; room {room_id} with {len(keys)} signed-in people; "
+        f"joining {args.batch} at a time; our server's extra environment: {extra_env or 'none'}"
+    )
 
     async def go(host: SimParticipant) -> float:
         return await host.send_raw({"type": "go"})
@@ -175,20 +213,39 @@ def main() -> int:
         await asyncio.sleep(1.0)
 
     results = []
-    for name, app, start, between in (("anchor: bare group_send", "bench.bare_asgi:application", go, pause),
-                                      (f"ours: {args.app}", args.app, start_recording, stop_and_close)):
+    for name, app, start, between in (
+        ("anchor: bare group_send", "bench.bare_asgi:application", go, pause),
+        (f"ours: {args.app}", args.app, start_recording, stop_and_close),
+    ):
         log = VAR / f"fanout-{'ours' if app == args.app else 'anchor'}.log"
         server = Daphne(app, server_env(db_url, **(extra_env if app == args.app else {})), log)
         print(f"{name}: Daphne pid {server.proc.pid} on {server.url}, connecting {len(keys)} clients...", flush=True)
         result = RoomResult(name=name, clients=len(keys))
         profile_to = VAR / "fanout-profile.txt" if args.profile and app == args.app else None
         try:
-            asyncio.run(measure_room(result, server.url, room_id, keys, server, rounds=args.rounds, batch=args.batch,
-                                     settle=args.settle, profile_to=profile_to, start=start, between=between))
+            asyncio.run(
+                measure_room(
+                    result,
+                    server.url,
+                    room_id,
+                    keys,
+                    server,
+                    rounds=args.rounds,
+                    batch=args.batch,
+                    settle=args.settle,
+                    profile_to=profile_to,
+                    start=start,
+                    between=between,
+                )
+            )
         finally:
             server.stop()
-        print(f"  joined {result.joined} in {result.connect_seconds:.1f} s (server CPU {result.server_cpu_connect:.1f} s);"
-              f" notices {result.received}/{result.expected}", flush=True)
+        print(
+            f"  joined {result.joined} in {result.connect_seconds:.1f} s "
+            f"(server CPU {result.server_cpu_connect:.1f} s);"
+            f" notices {result.received}/{result.expected}",
+            flush=True,
+        )
         for error in result.errors[:5]:
             print(f"  error: {error}")
         results.append(result)
@@ -196,15 +253,31 @@ def main() -> int:
     from meetings.simulation import percentile
 
     print()
-    print(table(["app", "clients", "joined", "connect s", "notices received", "p50 ms", "p99 ms", "max ms",
-                 "server CPU s (rounds)"], [summarise(r) for r in results]))
+    print(
+        table(
+            [
+                "app",
+                "clients",
+                "joined",
+                "connect s",
+                "notices received",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "server CPU s (rounds)",
+            ],
+            [summarise(r) for r in results],
+        )
+    )
     anchor_p99 = percentile(results[0].latencies_ms, 99)
     ours_p99 = percentile(results[1].latencies_ms, 99)
     ratio = ours_p99 / anchor_p99
     every = all(r.received == r.expected for r in results)
     ok = ours_p99 <= TARGET_P99_MS and ratio <= TARGET_RATIO and every
-    print(f"\nours p99 / anchor p99 = {ratio:.2f} (target <= {TARGET_RATIO}); ours p99 {ours_p99:.0f} ms "
-          f"(target <= {TARGET_P99_MS:.0f}); every client got every notice: {'yes' if every else 'NO'}")
+    print(
+        f"\nours p99 / anchor p99 = {ratio:.2f} (target <= {TARGET_RATIO}); ours p99 {ours_p99:.0f} ms "
+        f"(target <= {TARGET_P99_MS:.0f}); every client got every notice: {'yes' if every else 'NO'}"
+    )
     print("PASS" if ok else "MISS")
     return 0 if ok else 1
 

@@ -26,8 +26,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from common import (VAR, Daphne, ensure_database, machine_note, own_cpu_seconds, raise_open_files, server_env,
-                    setup_django, stop_profile, table)
+from common import (
+    VAR,
+    Daphne,
+    ensure_database,
+    machine_note,
+    own_cpu_seconds,
+    raise_open_files,
+    server_env,
+    setup_django,
+    stop_profile,
+    table,
+)
 
 if TYPE_CHECKING:  # imported for real only after Django is set up on the bench database
     from meetings.simulation import UploadStats
@@ -50,8 +60,18 @@ class Outcome:
     late_starts: list[float] = field(default_factory=list)  # seconds a PUT began after its due time
 
 
-async def participant(index: int, url: str, plan: Plan, *, segment_seconds: float, count: int, t0: float,
-                      phase: float, outcome: Outcome, stats: UploadStats) -> None:
+async def participant(
+    index: int,
+    url: str,
+    plan: Plan,
+    *,
+    segment_seconds: float,
+    count: int,
+    t0: float,
+    phase: float,
+    outcome: Outcome,
+    stats: UploadStats,
+) -> None:
     from meetings.simulation import SegmentUpload, http_client, put_segment
 
     client_id = f"camera-bench{index:04d}"
@@ -66,25 +86,45 @@ async def participant(index: int, url: str, plan: Plan, *, segment_seconds: floa
             await asyncio.sleep(max(0.0, due - loop.time()))
             outcome.late_starts.append(max(0.0, loop.time() - due))
             outcome.attempted += 1
-            item = SegmentUpload(room_id=plan.room_id, rec_uid=plan.rec_uid, client_id=client_id, kind="camera",
-                                 seq=seq, body=plan.body, start_ms=(began + epoch_offset) * 1000,
-                                 duration_ms=segment_seconds * 1000)
+            item = SegmentUpload(
+                room_id=plan.room_id,
+                rec_uid=plan.rec_uid,
+                client_id=client_id,
+                kind="camera",
+                seq=seq,
+                body=plan.body,
+                start_ms=(began + epoch_offset) * 1000,
+                duration_ms=segment_seconds * 1000,
+            )
             if await put_segment(client, item, stats):
                 stored.append(seq)
 
 
-async def drive(url: str, plan: Plan, *, participants: int, segment_seconds: float, count: int,
-                seed: int) -> tuple[Outcome, UploadStats]:
+async def drive(
+    url: str, plan: Plan, *, participants: int, segment_seconds: float, count: int, seed: int
+) -> tuple[Outcome, UploadStats]:
     from meetings.simulation import UploadStats
 
     rng = random.Random(seed)
     stats = UploadStats()
     outcome = Outcome()
     t0 = asyncio.get_running_loop().time() + 1.0
-    await asyncio.gather(*(
-        participant(i, url, plan, segment_seconds=segment_seconds, count=count, t0=t0,
-                    phase=rng.uniform(0, segment_seconds), outcome=outcome, stats=stats)
-        for i in range(participants)))
+    await asyncio.gather(
+        *(
+            participant(
+                i,
+                url,
+                plan,
+                segment_seconds=segment_seconds,
+                count=count,
+                t0=t0,
+                phase=rng.uniform(0, segment_seconds),
+                outcome=outcome,
+                stats=stats,
+            )
+            for i in range(participants)
+        )
+    )
     return outcome, stats
 
 
@@ -97,8 +137,16 @@ def prepare(participants: int, segment_seconds: float, bitrate: int) -> Plan:
     from meetings.models import Room, User
     from recordings import services as recording_services
 
-    spec = simulation.MediaSpec(kind="camera", width=1280, height=720, seconds=segment_seconds,
-                                rgb=(40, 120, 200), tone_hz=440.0, noise=8, bitrate=bitrate)
+    spec = simulation.MediaSpec(
+        kind="camera",
+        width=1280,
+        height=720,
+        seconds=segment_seconds,
+        rgb=(40, 120, 200),
+        tone_hz=440.0,
+        noise=8,
+        bitrate=bitrate,
+    )
     connections.close_all()
     body = simulation.prepare_media([spec], cache_dir=VAR / "media")[spec]
     owner, _ = User.objects.get_or_create(username="bench-owner", defaults={"display_name": "Bench owner"})
@@ -107,16 +155,18 @@ def prepare(participants: int, segment_seconds: float, bitrate: int) -> Plan:
     keys = simulation.login_sessions(people.participants)
     meeting_services.open_or_create_session(room=room)
     recording, _ = recording_services.start_recording(room=room, user=people.host)
-    return Plan(room_id=room.pk, rec_uid=str(recording.uid), keys=[keys[u.pk] for u in people.participants],
-                body=body)
+    return Plan(room_id=room.pk, rec_uid=str(recording.uid), keys=[keys[u.pk] for u in people.participants], body=body)
 
 
 def verify(plan: Plan, outcome: Outcome, spool: Path) -> dict[str, int]:
     """What the server really holds, against what it acknowledged."""
     from recordings.models import Segment
 
-    rows = list(Segment.objects.filter(track__recording__uid=plan.rec_uid)
-                .values_list("track__client_id", "seq", "size", "path"))
+    rows = list(
+        Segment.objects.filter(track__recording__uid=plan.rec_uid).values_list(
+            "track__client_id", "seq", "size", "path"
+        )
+    )
     held: dict[tuple[str, int], list[tuple[int, str]]] = {}
     for client_id, seq, size, path in rows:
         held.setdefault((client_id, seq), []).append((size, path))
@@ -148,10 +198,18 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database", default="liverec_bench")
     parser.add_argument("--profile", action="store_true", help="py-spy the server while it ingests (var/bench/)")
-    parser.add_argument("--app", default="config.asgi:application",
-                        help="the ASGI application (another module path measures a candidate fix)")
-    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra environment for the server, to try a setting (e.g. DB_CONN_MAX_AGE=60)")
+    parser.add_argument(
+        "--app",
+        default="config.asgi:application",
+        help="the ASGI application (another module path measures a candidate fix)",
+    )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the server, to try a setting (e.g. DB_CONN_MAX_AGE=60)",
+    )
     parser.add_argument("--keep-spool", action="store_true")
     args = parser.parse_args()
     extra_env = dict(item.split("=", 1) for item in args.server_env)
@@ -165,17 +223,26 @@ def main() -> int:
     spool = VAR / "spool-ingest"
     shutil.rmtree(spool, ignore_errors=True)
     rate = args.participants * len(plan.body) / args.segment_seconds / 1e6
-    print(f"{note}; {args.participants} participants x {count} segments of {len(plan.body) / 1e6:.2f} MB "
-          f"every {args.segment_seconds:g} s ({rate:.1f} MB/s); {args.app}, extra environment: {extra_env or 'none'}",
-          flush=True)
+    print(
+        f"{note}; {args.participants} participants x {count} segments of {len(plan.body) / 1e6:.2f} MB "
+        f"every {args.segment_seconds:g} s ({rate:.1f} MB/s); {args.app}, extra environment: {extra_env or 'none'}",
+        flush=True,
+    )
 
-    server = Daphne(args.app, server_env(db_url, SPOOL_DIR=str(spool), **extra_env),
-                    VAR / "ingest-daphne.log")
+    server = Daphne(args.app, server_env(db_url, SPOOL_DIR=str(spool), **extra_env), VAR / "ingest-daphne.log")
     profiler = server.profile(VAR / "ingest-profile.txt") if args.profile else None
     cpu0, client0, wall0 = server.cpu_seconds(), own_cpu_seconds(), time.perf_counter()
     try:
-        outcome, stats = asyncio.run(drive(server.url, plan, participants=args.participants,
-                                           segment_seconds=args.segment_seconds, count=count, seed=args.seed))
+        outcome, stats = asyncio.run(
+            drive(
+                server.url,
+                plan,
+                participants=args.participants,
+                segment_seconds=args.segment_seconds,
+                count=count,
+                seed=args.seed,
+            )
+        )
     finally:
         if profiler is not None:
             stop_profile(profiler)
@@ -191,19 +258,51 @@ def main() -> int:
     ms = [1000 * v for v in stats.latencies]
     late = sorted(outcome.late_starts)
     print()
-    print(table(["participants", "segments due", "acked (201)", "duplicates (200)", "dropped", "retries",
-                 "p50 ms", "p99 ms", "max ms", "CPU s: server / client / wall"],
-                [[args.participants, outcome.attempted, stats.acked, stats.duplicates, stats.dropped,
-                  stats.retries, f"{percentile(ms, 50):.0f}", f"{percentile(ms, 99):.0f}",
-                  f"{max(ms, default=float('nan')):.0f}", f"{cpu:.0f} / {client_cpu:.0f} / {wall:.0f}"]]))
-    print(f"\nupload start lag behind schedule (a participant's previous upload still running): "
-          f"p99 {1000 * percentile(late, 99):.0f} ms, max {1000 * max(late, default=0):.0f} ms")
+    print(
+        table(
+            [
+                "participants",
+                "segments due",
+                "acked (201)",
+                "duplicates (200)",
+                "dropped",
+                "retries",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "CPU s: server / client / wall",
+            ],
+            [
+                [
+                    args.participants,
+                    outcome.attempted,
+                    stats.acked,
+                    stats.duplicates,
+                    stats.dropped,
+                    stats.retries,
+                    f"{percentile(ms, 50):.0f}",
+                    f"{percentile(ms, 99):.0f}",
+                    f"{max(ms, default=float('nan')):.0f}",
+                    f"{cpu:.0f} / {client_cpu:.0f} / {wall:.0f}",
+                ]
+            ],
+        )
+    )
+    print(
+        f"\nupload start lag behind schedule (a participant's previous upload still running): "
+        f"p99 {1000 * percentile(late, 99):.0f} ms, max {1000 * max(late, default=0):.0f} ms"
+    )
     print("verified against the database and spool: " + ", ".join(f"{k} {v}" for k, v in checks.items()))
     if stats.errors:
         print(f"errors: {stats.errors}")
-    bad = (checks["lost (acked, no row)"] or checks["duplicated (rows for one seq > 1)"]
-           or checks["spool files missing"] or checks["spool files of wrong size"]
-           or stats.acked != outcome.attempted or stats.duplicates)
+    bad = (
+        checks["lost (acked, no row)"]
+        or checks["duplicated (rows for one seq > 1)"]
+        or checks["spool files missing"]
+        or checks["spool files of wrong size"]
+        or stats.acked != outcome.attempted
+        or stats.duplicates
+    )
     ok = not bad and percentile(ms, 99) < TARGET_P99_MS
     print("PASS" if ok else "MISS")
     return 0 if ok else 1

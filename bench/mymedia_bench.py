@@ -43,11 +43,21 @@ def configure() -> str:
         import subprocess
         import sys
 
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, check=True,
-                       env=dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="config.settings",
-                                VAR_DIR=str(VAR / "mymedia-var")))
-    os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="config.settings", DEBUG="0", LOG_LEVEL="WARNING",
-                      VAR_DIR=str(VAR / "mymedia-var"))
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+            cwd=ROOT,
+            check=True,
+            env=dict(
+                os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="config.settings", VAR_DIR=str(VAR / "mymedia-var")
+            ),
+        )
+    os.environ.update(
+        DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DEBUG="0",
+        LOG_LEVEL="WARNING",
+        VAR_DIR=str(VAR / "mymedia-var"),
+    )
     import django
 
     django.setup()
@@ -74,20 +84,37 @@ def seed(entries: int) -> tuple[object, object]:
         now = timezone.now()
 
         def batch(owner: User, count: int, prefix: str) -> list[MediaEntry]:
-            made = MediaEntry.objects.bulk_create([
-                MediaEntry(title=f"{prefix} {i:05d} weekly sync", owner=owner, creator=owner, size=50_000_000 + i,
-                           duration=1800.0 + i, file=f"entries/bench/{prefix}-{i}.mp4", content_type="video/mp4")
-                for i in range(count)
-            ], batch_size=2000)
+            made = MediaEntry.objects.bulk_create(
+                [
+                    MediaEntry(
+                        title=f"{prefix} {i:05d} weekly sync",
+                        owner=owner,
+                        creator=owner,
+                        size=50_000_000 + i,
+                        duration=1800.0 + i,
+                        file=f"entries/bench/{prefix}-{i}.mp4",
+                        content_type="video/mp4",
+                    )
+                    for i in range(count)
+                ],
+                batch_size=2000,
+            )
             return made
 
         owned = batch(big, entries - entries // 3, "Own")
         shared = batch(other, entries // 3, "Shared")
-        EntryCollaborator.objects.bulk_create([
-            EntryCollaborator(entry=e, user=big, role=CollaboratorRole.CO_EDITOR if i % 2 else CollaboratorRole.CO_VIEWER)
-            for i, e in enumerate(shared)], batch_size=2000)
-        ChannelPublication.objects.bulk_create([ChannelPublication(channel=demo.channel, entry=e)
-                                                for e in owned[::10]], batch_size=2000)
+        EntryCollaborator.objects.bulk_create(
+            [
+                EntryCollaborator(
+                    entry=e, user=big, role=CollaboratorRole.CO_EDITOR if i % 2 else CollaboratorRole.CO_VIEWER
+                )
+                for i, e in enumerate(shared)
+            ],
+            batch_size=2000,
+        )
+        ChannelPublication.objects.bulk_create(
+            [ChannelPublication(channel=demo.channel, entry=e) for e in owned[::10]], batch_size=2000
+        )
         batch(small, 10, "Small")
         batch(other, 2000, "Unrelated")  # other people's entries the queries must skip
         # Spread creation times so "newest first" has real work to do.
@@ -98,14 +125,21 @@ def seed(entries: int) -> tuple[object, object]:
         room.save()
         session = LiveSession.objects.create(room=room, started_at=now, max_end_at=now + timedelta(hours=24))
         for progress in (15, 55, 85):
-            Recording.objects.create(room=room, session=session, started_by=big, state=Recording.State.PROCESSING,
-                                     progress=progress, started_at=now, cap_deadline=now + timedelta(hours=24),
-                                     first_media_deadline=now + timedelta(minutes=1))
+            Recording.objects.create(
+                room=room,
+                session=session,
+                started_by=big,
+                state=Recording.State.PROCESSING,
+                progress=progress,
+                started_at=now,
+                cap_deadline=now + timedelta(hours=24),
+                first_media_deadline=now + timedelta(minutes=1),
+            )
     return big, small
 
 
 def chunks(items: list[int], size: int) -> list[list[int]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def queries(client: object, url: str) -> int:
@@ -151,8 +185,13 @@ def main() -> None:
         [f"{args.entries:,} entries, page {pages // 2}", queries(big_client, f"/my-media/?page={pages // 2}")],
         [f"{args.entries:,} entries, search", queries(big_client, "/my-media/?q=00042")],
     ]
-    mix = ["/my-media/", f"/my-media/?page={pages // 2}", f"/my-media/?page={pages}", "/my-media/?q=sync&page=3",
-           "/my-media/?q=00042"]
+    mix = [
+        "/my-media/",
+        f"/my-media/?page={pages // 2}",
+        f"/my-media/?page={pages}",
+        "/my-media/?q=sync&page=3",
+        "/my-media/?q=00042",
+    ]
     times: dict[str, list[float]] = {url: [] for url in mix}
     for i in range(args.requests):
         url = mix[i % len(mix)]
@@ -169,18 +208,30 @@ def main() -> None:
     print()
     print(table(["page", "SQL queries"], counts))
     print()
-    rows = [[url, len(ts), f"{statistics.median(ts):.1f}", f"{p95(ts):.1f}", f"{max(ts):.1f}"]
-            for url, ts in times.items()]
-    rows.append(["all", len(everything), f"{statistics.median(everything):.1f}", f"{p95(everything):.1f}",
-                 f"{max(everything):.1f}"])
+    rows = [
+        [url, len(ts), f"{statistics.median(ts):.1f}", f"{p95(ts):.1f}", f"{max(ts):.1f}"] for url, ts in times.items()
+    ]
+    rows.append(
+        [
+            "all",
+            len(everything),
+            f"{statistics.median(everything):.1f}",
+            f"{p95(everything):.1f}",
+            f"{max(everything):.1f}",
+        ]
+    )
     print(table(["request", "n", "p50 ms", "p95 ms", "max ms"], rows))
     same = counts[0][1] == counts[1][1]  # the same page for 10 and for 10,000 entries
     worst = max(count for _, count in counts)
     print()
-    print(f"page 1 queries equal for 10 and {args.entries:,} entries ({counts[0][1]} = {counts[1][1]}), "
-          f"every page <= {TARGET_QUERIES} ({worst}): {'PASS' if same and worst <= TARGET_QUERIES else 'FAIL'}")
-    print(f"p95 {p95(everything):.1f} ms (target < {TARGET_P95_MS:.0f} ms): "
-          f"{'PASS' if p95(everything) < TARGET_P95_MS else 'FAIL'}")
+    print(
+        f"page 1 queries equal for 10 and {args.entries:,} entries ({counts[0][1]} = {counts[1][1]}), "
+        f"every page <= {TARGET_QUERIES} ({worst}): {'PASS' if same and worst <= TARGET_QUERIES else 'FAIL'}"
+    )
+    print(
+        f"p95 {p95(everything):.1f} ms (target < {TARGET_P95_MS:.0f} ms): "
+        f"{'PASS' if p95(everything) < TARGET_P95_MS else 'FAIL'}"
+    )
 
 
 if __name__ == "__main__":

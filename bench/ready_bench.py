@@ -43,9 +43,14 @@ def setup_django(run_dir: Path) -> None:
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     os.environ.update(
-        DJANGO_SETTINGS_MODULE="config.settings", VAR_DIR=str(run_dir), DATABASE_URL=f"sqlite:///{run_dir / 'db.sqlite3'}",
-        SPOOL_DIR=str(BENCH), WORK_DIR=str(run_dir / "work"), MEDIA_ROOT=str(run_dir / "media"),
-        CELERY_TASK_ALWAYS_EAGER="1", LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        VAR_DIR=str(run_dir),
+        DATABASE_URL=f"sqlite:///{run_dir / 'db.sqlite3'}",
+        SPOOL_DIR=str(BENCH),
+        WORK_DIR=str(run_dir / "work"),
+        MEDIA_ROOT=str(run_dir / "media"),
+        CELERY_TASK_ALWAYS_EAGER="1",
+        LOG_LEVEL="WARNING",
     )
     import django
     from django.core.management import call_command
@@ -73,9 +78,17 @@ def build_recording(minutes: float):
     for (track_id, kind, *_rest), track_input, user in zip(PARTICIPANTS, generate_inputs(minutes), users):
         track = Track.objects.create(recording=recording, user=user, kind=kind, client_id=track_id)
         Segment.objects.bulk_create(
-            Segment(track=track, seq=seq, path=str(Path(ref.path).relative_to(BENCH)), size=Path(ref.path).stat().st_size,
-                    start=ref.start, duration=10.0, sha256=f"{seq:064d}")
-            for seq, ref in enumerate(track_input.segments))
+            Segment(
+                track=track,
+                seq=seq,
+                path=str(Path(ref.path).relative_to(BENCH)),
+                size=Path(ref.path).stat().st_size,
+                start=ref.start,
+                duration=10.0,
+                sha256=f"{seq:064d}",
+            )
+            for seq, ref in enumerate(track_input.segments)
+        )
     recording.refresh_from_db()
     return recording, duration
 
@@ -98,16 +111,22 @@ def run(minutes: float) -> dict[str, float]:
 
     stop = time.monotonic()
     Recording.objects.filter(pk=recording.pk).update(
-        state="stopping", stop_reason="stopped_by_host", stopped_at=recording.started_at + timedelta(seconds=duration))
+        state="stopping", stop_reason="stopped_by_host", stopped_at=recording.started_at + timedelta(seconds=duration)
+    )
     services.begin_processing(recording_id=recording.pk)  # finalize (and publish) run here, eagerly
     recording.refresh_from_db()
     assert recording.processed_at is not None, recording.error
     ready = time.monotonic() - stop
     windows = recording.fragments.count()
     return {
-        "minutes": minutes, "windows": windows, "before_stop": before_stop, "tail": windows - before_stop,
-        "progressive_s": progressive, "realtime_x": duration / progressive if progressive else float("inf"),
-        "ready_s": ready, "state": recording.state,
+        "minutes": minutes,
+        "windows": windows,
+        "before_stop": before_stop,
+        "tail": windows - before_stop,
+        "progressive_s": progressive,
+        "realtime_x": duration / progressive if progressive else float("inf"),
+        "ready_s": ready,
+        "state": recording.state,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -131,13 +150,17 @@ def main() -> None:
         rows.append(json.loads(line[7:]))
         print(f"  {minutes:g} min done", flush=True)
     print()
-    print("| meeting | windows | composed before Stop | tail at Stop | composing during meeting "
-          "| Stop to verified MP4 | peak RSS | state |")
+    print(
+        "| meeting | windows | composed before Stop | tail at Stop | composing during meeting "
+        "| Stop to verified MP4 | peak RSS | state |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
-        print(f"| {r['minutes']:g} min | {r['windows']} | {r['before_stop']} | {r['tail']} | "
-              f"{r['progressive_s']:.0f} s ({r['realtime_x']:.2f}x real time) | **{r['ready_s']:.1f} s** | "
-              f"{r['peak_rss_mb']:.0f} MB | {r['state']} |")
+        print(
+            f"| {r['minutes']:g} min | {r['windows']} | {r['before_stop']} | {r['tail']} | "
+            f"{r['progressive_s']:.0f} s ({r['realtime_x']:.2f}x real time) | **{r['ready_s']:.1f} s** | "
+            f"{r['peak_rss_mb']:.0f} MB | {r['state']} |"
+        )
 
 
 if __name__ == "__main__":

@@ -58,14 +58,20 @@ def make_file(path: Path, size_mb: int) -> Path:
 
 # --- Children: one variant each; print JSON on the last line -----------------------------------------
 
+
 def child(variant: str, path: str, endpoint: str, key: str) -> None:
     import boto3
 
     if variant in ("ours-s3", "ours-fs"):
         env = {"DJANGO_SETTINGS_MODULE": "config.settings", "VAR_DIR": str(VAR / "upload-var"), "LOG_LEVEL": "WARNING"}
         if variant == "ours-s3":
-            env.update(AWS_STORAGE_BUCKET_NAME=BUCKET, AWS_S3_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="x",
-                       AWS_SECRET_ACCESS_KEY="x", AWS_S3_REGION_NAME="us-east-1")
+            env.update(
+                AWS_STORAGE_BUCKET_NAME=BUCKET,
+                AWS_S3_ENDPOINT_URL=endpoint,
+                AWS_ACCESS_KEY_ID="x",
+                AWS_SECRET_ACCESS_KEY="x",
+                AWS_S3_REGION_NAME="us-east-1",
+            )
         else:
             env.update(MEDIA_ROOT=str(VAR / "upload-fs"))
         os.environ.update(env)
@@ -85,9 +91,16 @@ def child(variant: str, path: str, endpoint: str, key: str) -> None:
         default_storage.delete(key)
     elif variant == "fileobj":
         # What django-storages' _save does: upload_fileobj with the storage's TransferConfig.
-        os.environ.update(DJANGO_SETTINGS_MODULE="config.settings", VAR_DIR=str(VAR / "upload-var"),
-                          LOG_LEVEL="WARNING", AWS_STORAGE_BUCKET_NAME=BUCKET, AWS_S3_ENDPOINT_URL=endpoint,
-                          AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x", AWS_S3_REGION_NAME="us-east-1")
+        os.environ.update(
+            DJANGO_SETTINGS_MODULE="config.settings",
+            VAR_DIR=str(VAR / "upload-var"),
+            LOG_LEVEL="WARNING",
+            AWS_STORAGE_BUCKET_NAME=BUCKET,
+            AWS_S3_ENDPOINT_URL=endpoint,
+            AWS_ACCESS_KEY_ID="x",
+            AWS_SECRET_ACCESS_KEY="x",
+            AWS_S3_REGION_NAME="us-east-1",
+        )
         sys.path.insert(0, str(ROOT))
         import django
 
@@ -104,8 +117,9 @@ def child(variant: str, path: str, endpoint: str, key: str) -> None:
         stored = client.head_object(Bucket=BUCKET, Key=key)["ContentLength"]
         client.delete_object(Bucket=BUCKET, Key=key)
     elif variant == "boto3":
-        client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="x", aws_secret_access_key="x",
-                              region_name="us-east-1")
+        client = boto3.client(
+            "s3", endpoint_url=endpoint, aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1"
+        )
         client.list_buckets()
         before = rss_kb()
         start = time.perf_counter()
@@ -129,8 +143,12 @@ def child(variant: str, path: str, endpoint: str, key: str) -> None:
 
 def run_child(variant: str, path: Path, endpoint: str) -> dict[str, float]:
     key = f"bench/{variant}-{time.time_ns()}.mp4"
-    proc = subprocess.Popen([sys.executable, __file__, "--child", variant, "--file", str(path),
-                             "--endpoint", endpoint, "--key", key], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", variant, "--file", str(path), "--endpoint", endpoint, "--key", key],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -149,8 +167,11 @@ class MotoServer:
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         log = open(VAR / "moto.log", "w")  # noqa: SIM115 - lives as long as the server
-        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-                                     stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -162,8 +183,9 @@ class MotoServer:
                 time.sleep(0.2)
         import boto3
 
-        boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id="x", aws_secret_access_key="x",
-                     region_name="us-east-1").create_bucket(Bucket=BUCKET)
+        boto3.client(
+            "s3", endpoint_url=self.endpoint, aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1"
+        ).create_bucket(Bucket=BUCKET)
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -199,28 +221,44 @@ def main() -> None:
                 best = results.get(variant)
                 if best is None or result["seconds"] < best["seconds"]:
                     results[variant] = {**result, "growth_mb": max(result["growth_mb"], (best or result)["growth_mb"])}
-                print(f"  {variant}: {result['seconds']:.1f} s, peak RSS growth {result['growth_mb']:.1f} MB",
-                      flush=True)
+                print(
+                    f"  {variant}: {result['seconds']:.1f} s, peak RSS growth {result['growth_mb']:.1f} MB", flush=True
+                )
     finally:
         moto.stop()
 
-    names = {"ours-s3": "ours, S3 (moto)", "boto3": "boto3 upload_file, S3 (moto)",
-             "fileobj": "upload_fileobj + storage TransferConfig, S3 (moto)",
-             "ours-fs": "ours, file system", "copyfile": "shutil.copyfile (anchor)"}
+    names = {
+        "ours-s3": "ours, S3 (moto)",
+        "boto3": "boto3 upload_file, S3 (moto)",
+        "fileobj": "upload_fileobj + storage TransferConfig, S3 (moto)",
+        "ours-fs": "ours, file system",
+        "copyfile": "shutil.copyfile (anchor)",
+    }
     rows = []
     for variant in ("ours-s3", "boto3", "fileobj", "ours-fs", "copyfile"):
         r = results[variant]
-        rows.append([names[variant], f"{r['seconds']:.1f}", f"{size_mb / r['seconds']:.0f}", f"{r['growth_mb']:.1f}",
-                     f"{r['peak_kb'] / 1024:.0f}"])
+        rows.append(
+            [
+                names[variant],
+                f"{r['seconds']:.1f}",
+                f"{size_mb / r['seconds']:.0f}",
+                f"{r['growth_mb']:.1f}",
+                f"{r['peak_kb'] / 1024:.0f}",
+            ]
+        )
     print()
     print(table(["variant", "seconds", "MB/s", "peak RSS growth (MB)", "peak RSS (MB)"], rows))
     ratio = results["boto3"]["seconds"] / results["ours-s3"]["seconds"]
     worst = max(results[v]["growth_mb"] for v in ("ours-s3", "ours-fs"))
     print()
-    print(f"ours / boto3 upload_file throughput: {ratio:.2f}x (target >= {TARGET_RATIO}x) "
-          f"{'PASS' if ratio >= TARGET_RATIO else 'FAIL'}")
-    print(f"our worst peak RSS growth: {worst:.1f} MB (target < {TARGET_GROWTH_MB:.0f} MB) "
-          f"{'PASS' if worst < TARGET_GROWTH_MB else 'FAIL'}")
+    print(
+        f"ours / boto3 upload_file throughput: {ratio:.2f}x (target >= {TARGET_RATIO}x) "
+        f"{'PASS' if ratio >= TARGET_RATIO else 'FAIL'}"
+    )
+    print(
+        f"our worst peak RSS growth: {worst:.1f} MB (target < {TARGET_GROWTH_MB:.0f} MB) "
+        f"{'PASS' if worst < TARGET_GROWTH_MB else 'FAIL'}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""ASGI entry point: segment uploads to the ingest endpoint, other HTTP to Django, websockets through origin and auth checks."""
+"""ASGI entry point: segment uploads to the ingest endpoint, other HTTP to Django,
+websockets through origin and auth checks."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-
 from django.conf import settings  # noqa: E402
 
 from meetings.routing import websocket_urlpatterns  # noqa: E402

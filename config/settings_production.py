@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings import *  # noqa: F401,F403
-from config.settings import DEBUG, SECRET_KEY, INSECURE_SECRET_PREFIX, env_bool, env_int
+from config.settings import DEBUG, INSECURE_SECRET_PREFIX, SECRET_KEY, env_bool, env_int
 
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production (set DEBUG=0).")

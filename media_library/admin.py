@@ -36,13 +36,16 @@ class ShareLinkInline(admin.TabularInline):
 
 class ReassignOwnerForm(forms.Form):
     new_owner = forms.ModelChoiceField(
-        queryset=User.objects.filter(is_active=True).order_by("username"), label="New owner",
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        label="New owner",
         help_text="The entry's collaborators stay; the new owner stops being a collaborator.",
     )
 
 
 @admin.action(description="Reassign owner of selected entries…", permissions=["change"])
-def reassign_owner(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[MediaEntry]) -> HttpResponse | None:
+def reassign_owner(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[MediaEntry]
+) -> HttpResponse | None:
     """An intermediate page: pick the new owner, confirm, then every selected entry changes hands."""
     form = ReassignOwnerForm(request.POST if "apply" in request.POST else None)
     if "apply" in request.POST and form.is_valid():
@@ -50,20 +53,31 @@ def reassign_owner(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset:
         entries = list(queryset)
         for entry in entries:
             services.reassign_owner(entry=entry, new_owner=new_owner)
-        modeladmin.message_user(request, f"Reassigned {len(entries)} media entries to {new_owner.username}.",
-                                messages.SUCCESS)
+        modeladmin.message_user(
+            request, f"Reassigned {len(entries)} media entries to {new_owner.username}.", messages.SUCCESS
+        )
         return None
-    return TemplateResponse(request, "media_library/admin/reassign_owner.html", {
-        **modeladmin.admin_site.each_context(request),
-        "title": "Reassign owner", "form": form, "entries": queryset.select_related("owner"),
-        "action_checkbox_name": ACTION_CHECKBOX_NAME, "opts": modeladmin.model._meta,
-    })
+    return TemplateResponse(
+        request,
+        "media_library/admin/reassign_owner.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Reassign owner",
+            "form": form,
+            "entries": queryset.select_related("owner"),
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "opts": modeladmin.model._meta,
+        },
+    )
 
 
 @admin.action(description="Republish from the source recording", permissions=["change"])
 def republish_entries(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[MediaEntry]) -> None:
-    recordings = [entry.source_recording for entry in queryset.select_related("source_recording")
-                  if entry.source_recording is not None]
+    recordings = [
+        entry.source_recording
+        for entry in queryset.select_related("source_recording")
+        if entry.source_recording is not None
+    ]
     if len(recordings) < queryset.count():
         modeladmin.message_user(request, "Entries that are not recordings were left alone.", messages.WARNING)
     _queue(modeladmin, request, recordings, "Republishing")

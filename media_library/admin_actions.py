@@ -31,7 +31,8 @@ def _queue(modeladmin: admin.ModelAdmin, request: HttpRequest, recordings: list[
     if skipped:
         names = ", ".join(str(r.pk) for r in skipped)
         modeladmin.message_user(
-            request, f"Skipped recording(s) {names}: their composed MP4 is missing; re-run composition first.",
+            request,
+            f"Skipped recording(s) {names}: their composed MP4 is missing; re-run composition first.",
             messages.WARNING,
         )
 
@@ -43,8 +44,10 @@ def retry_publishing(modeladmin: admin.ModelAdmin, request: HttpRequest, queryse
     other = len(recordings) - len(eligible)
     if other:
         modeladmin.message_user(
-            request, f"{other} recording(s) are not processing or failed and were left alone; "
-            "use “Republish” for available ones.", messages.WARNING,
+            request,
+            f"{other} recording(s) are not processing or failed and were left alone; "
+            "use “Republish” for available ones.",
+            messages.WARNING,
         )
     _queue(modeladmin, request, eligible, "Publishing")
 
@@ -55,6 +58,7 @@ def republish_recordings(modeladmin: admin.ModelAdmin, request: HttpRequest, que
     eligible = [r for r in recordings if r.state in (*RETRYABLE_STATES, Recording.State.AVAILABLE)]
     other = len(recordings) - len(eligible)
     if other:
-        modeladmin.message_user(request, f"{other} recording(s) are still recording or held and were left alone.",
-                                messages.WARNING)
+        modeladmin.message_user(
+            request, f"{other} recording(s) are still recording or held and were left alone.", messages.WARNING
+        )
     _queue(modeladmin, request, eligible, "Republishing")

@@ -12,12 +12,12 @@ from django.utils import timezone
 from meetings.models import CollaboratorRole
 
 
-def entry_upload_to(instance: "MediaEntry", filename: str) -> str:
+def entry_upload_to(instance: MediaEntry, filename: str) -> str:
     # A random directory keeps names unguessable and lets two files share a name.
     return f"entries/{timezone.now():%Y/%m}/{secrets.token_hex(8)}/{filename}"
 
 
-def poster_upload_to(instance: "MediaEntry", filename: str) -> str:
+def poster_upload_to(instance: MediaEntry, filename: str) -> str:
     return f"posters/{secrets.token_hex(8)}/{filename}"
 
 
@@ -78,7 +78,11 @@ class MediaEntry(models.Model):
         "recordings.Recording", on_delete=models.SET_NULL, null=True, blank=True, related_name="entry"
     )
     room = models.ForeignKey(
-        "meetings.Room", on_delete=models.SET_NULL, null=True, blank=True, related_name="entries",
+        "meetings.Room",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="entries",
         help_text="The room whose Media and Files hold this entry.",
     )
     folder = models.ForeignKey(Folder, on_delete=models.SET_NULL, null=True, blank=True, related_name="entries")
@@ -93,9 +97,12 @@ class MediaEntry(models.Model):
             models.Index(fields=["folder", "-created_at"], name="entry_folder_newest"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=["video", "audio", "image", "document", "other"]),
-                                   name="entry_kind_valid"),
-            models.CheckConstraint(condition=Q(status__in=["processing", "ready", "failed"]), name="entry_status_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["video", "audio", "image", "document", "other"]), name="entry_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["processing", "ready", "failed"]), name="entry_status_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -161,8 +168,14 @@ class RecordingNotice(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recording_notices")
     recording = models.ForeignKey("recordings.Recording", on_delete=models.CASCADE, related_name="notices")
-    entry = models.ForeignKey(MediaEntry, on_delete=models.CASCADE, null=True, blank=True, related_name="notices",
-                              help_text="Empty when the person may not open the file (told only that it exists).")
+    entry = models.ForeignKey(
+        MediaEntry,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notices",
+        help_text="Empty when the person may not open the file (told only that it exists).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     seen_at = models.DateTimeField(null=True, blank=True)
 

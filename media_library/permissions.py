@@ -145,6 +145,7 @@ def can(user: AnyUser | None, action: Action | str, entry: MediaEntry, share_tok
 
 # --- Querysets: every list of entries goes through these -----------------------------------------
 
+
 def _member_channels(user: User) -> QuerySet[Channel]:
     return Channel.objects.filter(
         Q(owner=user) | Q(pk__in=ChannelMembership.objects.filter(user=user).values("channel_id"))
@@ -152,10 +153,7 @@ def _member_channels(user: User) -> QuerySet[Channel]:
 
 
 def _personal_q(user: User) -> Q:
-    return (
-        Q(owner=user) | Q(creator=user)
-        | Q(pk__in=EntryCollaborator.objects.filter(user=user).values("entry_id"))
-    )
+    return Q(owner=user) | Q(creator=user) | Q(pk__in=EntryCollaborator.objects.filter(user=user).values("entry_id"))
 
 
 def visible_entries(user: AnyUser | None) -> QuerySet[MediaEntry]:
@@ -211,6 +209,7 @@ def room_entries(user: AnyUser | None, room: Room) -> QuerySet[MediaEntry]:
 
 # --- Recordings: who gets access when one is published (SPEC.md table) ---------------------------
 
+
 @dataclass(frozen=True)
 class RecordingAccess:
     owner_id: int
@@ -255,10 +254,18 @@ def recordings_in_progress(user: AnyUser | None) -> QuerySet[Recording]:
     would_own = native & (
         Q(room__kind=Room.Kind.SINGLE, room__owner=user) | Q(room__kind=Room.Kind.CHANNEL, room__channel__owner=user)
     )
-    collaborates = Q(room_id__in=RoomCollaborator.objects.filter(
-        user=user, role__in=[CollaboratorRole.CO_EDITOR, CollaboratorRole.CO_PUBLISHER]).values("room_id"))
+    collaborates = Q(
+        room_id__in=RoomCollaborator.objects.filter(
+            user=user, role__in=[CollaboratorRole.CO_EDITOR, CollaboratorRole.CO_PUBLISHER]
+        ).values("room_id")
+    )
     return Recording.objects.filter(
-        state__in=[Recording.State.STARTING, Recording.State.RECORDING, Recording.State.STOPPING,
-                   Recording.State.PROCESSING, Recording.State.HELD],
+        state__in=[
+            Recording.State.STARTING,
+            Recording.State.RECORDING,
+            Recording.State.STOPPING,
+            Recording.State.PROCESSING,
+            Recording.State.HELD,
+        ],
         entry__isnull=True,
     ).filter(Q(started_by=user) | would_own | collaborates)

@@ -35,9 +35,24 @@ def _paged(entries: QuerySet[MediaEntry], page: str | int | None) -> Page:
 # The columns a card shows: sorting 10,000 full rows (descriptions, the owner's password hash...)
 # to skip to a deep page costs more than the rest of the query.
 CARD_FIELDS = (
-    "title", "owner_id", "creator_id", "kind", "status", "file", "poster", "content_type", "duration", "size",
-    "created_at", "source_recording_id", "room_id", "folder_id",
-    "owner__username", "owner__display_name", "owner__first_name", "owner__last_name",
+    "title",
+    "owner_id",
+    "creator_id",
+    "kind",
+    "status",
+    "file",
+    "poster",
+    "content_type",
+    "duration",
+    "size",
+    "created_at",
+    "source_recording_id",
+    "room_id",
+    "folder_id",
+    "owner__username",
+    "owner__display_name",
+    "owner__first_name",
+    "owner__last_name",
 )
 
 
@@ -49,9 +64,15 @@ def _attach_my_roles(page: Page, user: User) -> Page:
     planner misjudges a `LIKE '%q%'`) stays cheap on every page and every search.
     """
     entries = list(page.object_list)
-    roles = dict(
-        EntryCollaborator.objects.filter(user=user, entry_id__in=[e.pk for e in entries]).values_list("entry_id", "role")
-    ) if entries else {}
+    roles = (
+        dict(
+            EntryCollaborator.objects.filter(user=user, entry_id__in=[e.pk for e in entries]).values_list(
+                "entry_id", "role"
+            )
+        )
+        if entries
+        else {}
+    )
     for entry in entries:
         entry.my_collab_role = roles.get(entry.pk)
     page.object_list = entries
@@ -72,8 +93,9 @@ def my_media_page(*, user: User, q: str = "", page: str | int | None = 1) -> Pag
 def member_channels(*, user: User) -> list[Channel]:
     """Channels whose Media tab `user` may open (owner or member), in one query."""
     return list(
-        Channel.objects.filter(Q(owner=user) | Q(pk__in=ChannelMembership.objects.filter(user=user).values("channel_id")))
-        .order_by("name")
+        Channel.objects.filter(
+            Q(owner=user) | Q(pk__in=ChannelMembership.objects.filter(user=user).values("channel_id"))
+        ).order_by("name")
     )
 
 

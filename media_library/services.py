@@ -13,7 +13,8 @@ import os
 import tempfile
 import zoneinfo
 from collections.abc import Iterable
-from datetime import timedelta, timezone as dt_timezone
+from datetime import UTC, timedelta
+from datetime import timezone as dt_timezone
 from pathlib import Path
 
 from django.core.files.base import ContentFile
@@ -57,13 +58,14 @@ class PublishError(Exception):
 
 # --- Publishing a recording ------------------------------------------------------------------------
 
+
 def recording_title(recording: Recording) -> str:
     """`Rec - <YYYY-MM-DD HH:MM:SS> - <room title>`, the start in the room's time zone (SPEC.md)."""
     started = recording.started_at or recording.created_at
     try:
         zone: dt_timezone | zoneinfo.ZoneInfo = zoneinfo.ZoneInfo(recording.room.time_zone or "UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = dt_timezone.utc  # a bad time zone must not block a recording from being published
+        zone = UTC  # a bad time zone must not block a recording from being published
     stamp = started.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
     return f"Rec - {stamp} - {recording.room.title}"[:TITLE_MAX]
 
@@ -103,16 +105,19 @@ def mark_recording_available(*, recording_id: int, note: str = "") -> bool:
     """
     now = timezone.now()
     with transaction.atomic():
-        previous = (
-            Recording.objects.select_for_update().filter(pk=recording_id).values_list("state", flat=True).first()
-        )
+        previous = Recording.objects.select_for_update().filter(pk=recording_id).values_list("state", flat=True).first()
         updated = Recording.objects.filter(pk=recording_id, state__in=BECOMES_AVAILABLE_FROM).update(
-            state=Recording.State.AVAILABLE, available_at=now, progress=100, error="",
+            state=Recording.State.AVAILABLE,
+            available_at=now,
+            progress=100,
+            error="",
             processed_at=Coalesce(F("processed_at"), Value(now)),
         )
         if updated:
             RecordingTransition.objects.create(
-                recording_id=recording_id, from_state=previous or "", to_state=Recording.State.AVAILABLE,
+                recording_id=recording_id,
+                from_state=previous or "",
+                to_state=Recording.State.AVAILABLE,
                 note=note[:500],
             )
             return True
@@ -165,9 +170,12 @@ def _room_leader_ids(room: Room) -> set[int]:
     candidates |= set(room.moderators.values_list("pk", flat=True))
     if room.kind == Room.Kind.CHANNEL and room.channel_id is not None:
         candidates.add(room.channel.owner_id)
-        candidates |= set(ChannelMembership.objects.filter(
-            channel_id=room.channel_id, role__in=[ChannelRole.MANAGER, ChannelRole.MODERATOR],
-        ).values_list("user_id", flat=True))
+        candidates |= set(
+            ChannelMembership.objects.filter(
+                channel_id=room.channel_id,
+                role__in=[ChannelRole.MANAGER, ChannelRole.MODERATOR],
+            ).values_list("user_id", flat=True)
+        )
     users = User.objects.filter(pk__in=candidates, is_active=True)
     return {user.pk for user in users if room_permissions.is_leader(room_permissions.session_role(user, room))}
 
@@ -214,10 +222,18 @@ def publish_recording(*, recording: Recording, mp4_path: str, poster_path: str |
         entry, created = MediaEntry.objects.get_or_create(
             source_recording=recording,
             defaults={
-                "title": recording_title(recording), "owner_id": access.owner_id, "creator_id": access.creator_id,
-                "kind": MediaEntry.Kind.VIDEO, "status": MediaEntry.Status.READY, "content_type": "video/mp4",
-                "file": file_name, "poster": poster_name, "size": size, "duration": duration,
-                "room": room, "folder": folder,
+                "title": recording_title(recording),
+                "owner_id": access.owner_id,
+                "creator_id": access.creator_id,
+                "kind": MediaEntry.Kind.VIDEO,
+                "status": MediaEntry.Status.READY,
+                "content_type": "video/mp4",
+                "file": file_name,
+                "poster": poster_name,
+                "size": size,
+                "duration": duration,
+                "room": room,
+                "folder": folder,
             },
         )
         if not created:
@@ -227,8 +243,10 @@ def publish_recording(*, recording: Recording, mp4_path: str, poster_path: str |
             entry.poster.name = poster_name or entry.poster.name
             entry.status, entry.content_type = MediaEntry.Status.READY, "video/mp4"
             entry.save(update_fields=["file", "size", "duration", "poster", "status", "content_type", "updated_at"])
-        for user_ids, role in ((access.co_editor_ids, CollaboratorRole.CO_EDITOR),
-                               (access.co_publisher_ids, CollaboratorRole.CO_PUBLISHER)):
+        for user_ids, role in (
+            (access.co_editor_ids, CollaboratorRole.CO_EDITOR),
+            (access.co_publisher_ids, CollaboratorRole.CO_PUBLISHER),
+        ):
             for user_id in sorted(user_ids - {entry.owner_id}):
                 EntryCollaborator.objects.get_or_create(entry=entry, user_id=user_id, defaults={"role": role})
         if room.kind == Room.Kind.CHANNEL and room.channel_id is not None:
@@ -244,6 +262,7 @@ def publish_recording(*, recording: Recording, mp4_path: str, poster_path: str |
 
 # --- Notices -----------------------------------------------------------------------------------------
 
+
 def mark_notices_seen(*, user: User, notice_ids: Iterable[int]) -> int:
     ids = list(notice_ids)
     if not ids:
@@ -255,9 +274,14 @@ def mark_notices_seen(*, user: User, notice_ids: Iterable[int]) -> int:
 
 KIND_BY_MAIN_TYPE = {"video": MediaEntry.Kind.VIDEO, "audio": MediaEntry.Kind.AUDIO, "image": MediaEntry.Kind.IMAGE}
 DOCUMENT_TYPES = {
-    "application/pdf", "application/msword", "application/rtf", "application/vnd.ms-excel",
-    "application/vnd.ms-powerpoint", "application/vnd.oasis.opendocument.text",
-    "application/vnd.oasis.opendocument.presentation", "application/vnd.oasis.opendocument.spreadsheet",
+    "application/pdf",
+    "application/msword",
+    "application/rtf",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.presentation",
+    "application/vnd.oasis.opendocument.spreadsheet",
 }
 
 
@@ -335,8 +359,16 @@ def upload_room_file(*, room: Room, user: User, uploaded: UploadedFile, folder: 
                 os.unlink(path)
 
     entry = MediaEntry(
-        title=original[:TITLE_MAX], owner=user, creator=user, kind=kind, status=MediaEntry.Status.READY,
-        content_type=content_type, size=uploaded.size, duration=duration, room=room, folder=folder,
+        title=original[:TITLE_MAX],
+        owner=user,
+        creator=user,
+        kind=kind,
+        status=MediaEntry.Status.READY,
+        content_type=content_type,
+        size=uploaded.size,
+        duration=duration,
+        room=room,
+        folder=folder,
     )
     entry.file.save(filename, uploaded, save=False)
     try:
@@ -394,6 +426,7 @@ def delete_folder(*, folder: Folder) -> None:
 
 
 # --- Entries ----------------------------------------------------------------------------------------
+
 
 def rename_entry(*, entry: MediaEntry, title: str) -> MediaEntry:
     entry.title = _clean_name(title, what="entry", limit=TITLE_MAX)

@@ -13,8 +13,14 @@ from recordings.models import Recording
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="media_library.tasks.publish_recording", acks_late=True,
-             autoretry_for=(services.PublishError,), retry_backoff=30, retry_backoff_max=600, max_retries=5)
+@shared_task(
+    name="media_library.tasks.publish_recording",
+    acks_late=True,
+    autoretry_for=(services.PublishError,),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=5,
+)
 def publish_recording_task(recording_id: int) -> int | None:
     """Publish a processed recording from its verified MP4 in the work area (admin retry / republish)."""
     recording = Recording.objects.filter(pk=recording_id).first()

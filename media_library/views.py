@@ -60,13 +60,15 @@ def _error(request: HttpRequest, status: int, message: str, *, panel: bool = Fal
 
 def _next_url(request: HttpRequest, default: str) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()},
-                                                      require_https=request.is_secure()):
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return candidate
     return default
 
 
 # --- Lists --------------------------------------------------------------------------------------------
+
 
 @login_required
 @require_GET
@@ -74,10 +76,16 @@ def my_media(request: HttpRequest) -> HttpResponse:
     q = selectors.clean_query(request.GET.get("q"))
     page = selectors.my_media_page(user=request.user, q=q, page=request.GET.get("page"))
     in_progress = selectors.recordings_in_progress(user=request.user) if page.number == 1 and not q else []
-    return render(request, "media_library/my_media.html", {
-        "page": page, "q": q, "in_progress": in_progress,
-        "channels": selectors.member_channels(user=request.user),
-    })
+    return render(
+        request,
+        "media_library/my_media.html",
+        {
+            "page": page,
+            "q": q,
+            "in_progress": in_progress,
+            "channels": selectors.member_channels(user=request.user),
+        },
+    )
 
 
 @login_required
@@ -92,6 +100,7 @@ def channel_media(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 # --- One entry ----------------------------------------------------------------------------------------
+
 
 class Refused(Exception):
     """A visible entry, but not this action: 403 with a message (its existence is no secret to them)."""
@@ -183,19 +192,25 @@ def entry_page(request: HttpRequest, entry_id: int) -> HttpResponse:
     if request.method == "POST":
         return _entry_post(request, entry)
     allowed = permissions.allowed_actions(request.user, entry)
-    return render(request, "media_library/entry.html", {
-        "entry": entry,
-        "allowed": {action.value for action in allowed},
-        "collaborators": selectors.entry_collaborators(entry=entry)
-        if Action.MANAGE_COLLABORATORS in allowed else [],
-        "share_links": selectors.live_share_links(entry=entry) if Action.SHARE in allowed else [],
-        "roles": CollaboratorRole.choices,
-        "expiry_choices": [(0, "Until revoked"), (1, "1 day"), (7, "7 days"), (30, "30 days"), (90, "90 days")],
-        "stream_url": reverse("media_library:entry_stream", args=[entry.pk]),
-        "download_url": reverse("media_library:entry_download", args=[entry.pk])
-        if Action.DOWNLOAD in allowed else "",
-        "poster_url": reverse("media_library:entry_poster", args=[entry.pk]) if entry.poster else "",
-    })
+    return render(
+        request,
+        "media_library/entry.html",
+        {
+            "entry": entry,
+            "allowed": {action.value for action in allowed},
+            "collaborators": selectors.entry_collaborators(entry=entry)
+            if Action.MANAGE_COLLABORATORS in allowed
+            else [],
+            "share_links": selectors.live_share_links(entry=entry) if Action.SHARE in allowed else [],
+            "roles": CollaboratorRole.choices,
+            "expiry_choices": [(0, "Until revoked"), (1, "1 day"), (7, "7 days"), (30, "30 days"), (90, "90 days")],
+            "stream_url": reverse("media_library:entry_stream", args=[entry.pk]),
+            "download_url": reverse("media_library:entry_download", args=[entry.pk])
+            if Action.DOWNLOAD in allowed
+            else "",
+            "poster_url": reverse("media_library:entry_poster", args=[entry.pk]) if entry.poster else "",
+        },
+    )
 
 
 def _entry_post(request: HttpRequest, entry: MediaEntry) -> HttpResponse:
@@ -219,10 +234,15 @@ def entry_delete(request: HttpRequest, entry_id: int) -> HttpResponse:
     entry = _entry_or_404(request.user, entry_id, Action.DELETE)
     default_next = reverse("media_library:my_media")
     if request.method == "GET":
-        return render(request, "media_library/entry_delete.html", {
-            "entry": entry, "next": _next_url(request, default_next),
-            "cancel_url": _next_url(request, reverse("media_library:entry", args=[entry.pk])),
-        })
+        return render(
+            request,
+            "media_library/entry_delete.html",
+            {
+                "entry": entry,
+                "next": _next_url(request, default_next),
+                "cancel_url": _next_url(request, reverse("media_library:entry", args=[entry.pk])),
+            },
+        )
     if request.POST.get("confirm") != "yes":
         return _error(request, 400, "Please confirm the deletion.")
     title = entry.title
@@ -232,6 +252,7 @@ def entry_delete(request: HttpRequest, entry_id: int) -> HttpResponse:
 
 
 # --- Files: stream, download, poster ----------------------------------------------------------------
+
 
 def _serve_file(request: HttpRequest, entry: MediaEntry, *, as_attachment: bool) -> HttpResponse:
     if not entry.file:
@@ -243,13 +264,18 @@ def _serve_file(request: HttpRequest, entry: MediaEntry, *, as_attachment: bool)
     if path is None:
         # S3: a signed, expiring URL; S3 itself answers the browser's Range requests.
         inline = not as_attachment and ranges.is_inline_safe(content_type)
-        return HttpResponseRedirect(storage.signed_url(
-            backend, entry.file.name, content_type=content_type if inline else "application/octet-stream",
-            disposition=content_disposition_header(not inline, filename),
-        ))
+        return HttpResponseRedirect(
+            storage.signed_url(
+                backend,
+                entry.file.name,
+                content_type=content_type if inline else "application/octet-stream",
+                disposition=content_disposition_header(not inline, filename),
+            )
+        )
     try:
-        return ranges.file_response(request, path=path, content_type=content_type, filename=filename,
-                                    as_attachment=as_attachment)
+        return ranges.file_response(
+            request, path=path, content_type=content_type, filename=filename, as_attachment=as_attachment
+        )
     except FileNotFoundError:
         logger.error("entry %s: stored file %s is missing", entry.pk, entry.file.name)
         raise Http404("The file of this entry is missing.") from None
@@ -261,8 +287,9 @@ def _serve_poster(entry: MediaEntry) -> HttpResponse:
     backend = entry.poster.storage
     path = storage.local_path(backend, entry.poster.name)
     if path is None:
-        return HttpResponseRedirect(storage.signed_url(
-            backend, entry.poster.name, content_type="image/jpeg", disposition="inline"))
+        return HttpResponseRedirect(
+            storage.signed_url(backend, entry.poster.name, content_type="image/jpeg", disposition="inline")
+        )
     try:
         with open(path, "rb") as fh:  # posters are small (tens of KB): read whole
             data = fh.read()
@@ -297,6 +324,7 @@ def entry_poster(request: HttpRequest, entry_id: int) -> HttpResponse:
 
 # --- Share links: anyone holding the token, signed in or not -------------------------------------------
 
+
 def _shared_entry(token: str, action: Action, user: User) -> tuple[ShareLink, MediaEntry]:
     link = permissions.live_share_link(None, token)
     if link is None or not permissions.can(user, action, link.entry, share_token=token):
@@ -307,11 +335,16 @@ def _shared_entry(token: str, action: Action, user: User) -> tuple[ShareLink, Me
 @require_GET
 def share_page(request: HttpRequest, token: str) -> HttpResponse:
     link, entry = _shared_entry(token, Action.VIEW, request.user)
-    return render(request, "media_library/share.html", {
-        "entry": entry, "link": link,
-        "stream_url": reverse("media_library:share_stream", args=[token]),
-        "poster_url": reverse("media_library:share_poster", args=[token]) if entry.poster else "",
-    })
+    return render(
+        request,
+        "media_library/share.html",
+        {
+            "entry": entry,
+            "link": link,
+            "stream_url": reverse("media_library:share_stream", args=[token]),
+            "poster_url": reverse("media_library:share_poster", args=[token]) if entry.poster else "",
+        },
+    )
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -327,6 +360,7 @@ def share_poster(request: HttpRequest, token: str) -> HttpResponse:
 
 
 # --- A room's Media and Files ----------------------------------------------------------------------------
+
 
 def _room_or_404(user: User, room_id: int) -> Room:
     room = Room.objects.select_related("channel").filter(pk=room_id).first()
@@ -349,7 +383,9 @@ def _folder_param(room: Room, raw: str | None) -> Folder | None:
 def _room_context(request: HttpRequest, room: Room, folder: Folder | None) -> dict[str, object]:
     library = selectors.room_library(user=request.user, room=room, folder=folder, page=request.GET.get("page"))
     return {
-        "room": room, "library": library, "folder": folder,
+        "room": room,
+        "library": library,
+        "folder": folder,
         "upload_max_bytes": conf.upload_max_bytes(),
         "self_url": reverse("media_library:room_media", args=[room.pk])
         + (f"?folder={folder.pk}" if folder is not None else ""),
@@ -477,6 +513,7 @@ def _room_post(request: HttpRequest, room: Room) -> HttpResponse:
 
 
 # --- Notices ------------------------------------------------------------------------------------------
+
 
 @login_required
 @require_POST

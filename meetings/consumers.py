@@ -12,8 +12,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from meetings import events, permissions, selectors, services
-from meetings.presence import batcher
 from meetings.models import LiveSession, Room, SessionRole, User
+from meetings.presence import batcher
 from recordings import events as recording_events
 from recordings import services as recording_services
 from recordings.models import Recording
@@ -88,22 +88,34 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         room, role, joined = entered
         self.room, self.role, self.user = room, role, user
         leader = permissions.is_leader(role)
-        for group in (events.room_group(room.pk),
-                      events.leaders_group(room.pk) if leader else events.participants_group(room.pk),
-                      events.user_group(user.pk)):
+        for group in (
+            events.room_group(room.pk),
+            events.leaders_group(room.pk) if leader else events.participants_group(room.pk),
+            events.user_group(user.pk),
+        ):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
         await self.accept()
         session: LiveSession = joined["session"]
         recording = joined["recording"]
-        await self.send_json({
-            "type": "state", "role": str(role), "is_leader": leader, "user_id": user.pk,
-            "session": {"id": session.pk, "state": session.state, "broadcast": room.mode == Room.Mode.BROADCAST},
-            "recording": recording, "server_time": time.time(),
-            "heartbeat_seconds": settings.HEARTBEAT_SECONDS,
-        })
+        await self.send_json(
+            {
+                "type": "state",
+                "role": str(role),
+                "is_leader": leader,
+                "user_id": user.pk,
+                "session": {"id": session.pk, "state": session.state, "broadcast": room.mode == Room.Mode.BROADCAST},
+                "recording": recording,
+                "server_time": time.time(),
+                "heartbeat_seconds": settings.HEARTBEAT_SECONDS,
+            }
+        )
         if recording is not None:  # a late joiner is told, not only shown
-            text = recording_events.RECORDING if recording["state"] == Recording.State.RECORDING else recording_events.STARTING
+            text = (
+                recording_events.RECORDING
+                if recording["state"] == Recording.State.RECORDING
+                else recording_events.STARTING
+            )
             await self.send_json(events.notice(text, code="recording_in_progress"))
         await self._probe_clock()
 
@@ -163,19 +175,24 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await self._error("A clock reply needs numeric server_time and client_time.", ref=ref)
             return
         await database_sync_to_async(services.record_clock_probe)(
-            channel_name=self.channel_name, server_sent=float(server_sent), client_time=float(client_time) / 1000.0,
+            channel_name=self.channel_name,
+            server_sent=float(server_sent),
+            client_time=float(client_time) / 1000.0,
             server_received=time.time(),
         )
 
     async def cmd_start_recording(self, content: dict[str, Any], ref: Any) -> None:
         recording, created = await database_sync_to_async(recording_services.start_recording)(
-            room=self.room, user=self.user)
-        await self.send_json({"type": "ack", "id": ref, "command": "start_recording", "created": created,
-                              "uid": str(recording.uid)})
+            room=self.room, user=self.user
+        )
+        await self.send_json(
+            {"type": "ack", "id": ref, "command": "start_recording", "created": created, "uid": str(recording.uid)}
+        )
 
     async def cmd_stop_recording(self, content: dict[str, Any], ref: Any) -> None:
         stopped = await database_sync_to_async(recording_services.stop_active_recording)(
-            room_id=self.room.pk, reason=Recording.StopReason.STOPPED_BY_HOST, by=self.user)
+            room_id=self.room.pk, reason=Recording.StopReason.STOPPED_BY_HOST, by=self.user
+        )
         await self.send_json({"type": "ack", "id": ref, "command": "stop_recording", "stopped": stopped is not None})
 
     async def cmd_end_session(self, content: dict[str, Any], ref: Any) -> None:
@@ -185,7 +202,8 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         ended = False
         if session is not None:
             ended = await database_sync_to_async(services.end_session)(
-                session=session, reason=LiveSession.EndReason.ENDED_BY_HOST, by=self.user, close_room=close_room)
+                session=session, reason=LiveSession.EndReason.ENDED_BY_HOST, by=self.user, close_room=close_room
+            )
         await self.send_json({"type": "ack", "id": ref, "command": "end_session", "ended": ended})
 
     async def cmd_go_live(self, content: dict[str, Any], ref: Any) -> None:

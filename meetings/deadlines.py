@@ -36,17 +36,28 @@ def sweep() -> dict[str, int]:
         done["session_cap"] += meeting_services.end_session(session=session, reason=LiveSession.EndReason.SESSION_CAP)
 
     done["recording_cap"] = 0
-    for recording in Recording.objects.filter(state__in=(Recording.State.STARTING, Recording.State.RECORDING),
-                                              cap_deadline__lte=now):
-        done["recording_cap"] += recording_services.stop_recording(
-            recording=recording, reason=Recording.StopReason.RECORDING_CAP, why=recording_events.CAP_REACHED,
-        ) is not None
+    for recording in Recording.objects.filter(
+        state__in=(Recording.State.STARTING, Recording.State.RECORDING), cap_deadline__lte=now
+    ):
+        done["recording_cap"] += (
+            recording_services.stop_recording(
+                recording=recording,
+                reason=Recording.StopReason.RECORDING_CAP,
+                why=recording_events.CAP_REACHED,
+            )
+            is not None
+        )
 
     done["no_media"] = 0
     for recording in Recording.objects.filter(state=Recording.State.STARTING, first_media_deadline__lte=now):
-        done["no_media"] += recording_services.fail_recording(
-            recording_id=recording.pk, error=recording_events.NO_MEDIA, from_states=(Recording.State.STARTING,),
-        ) is not None
+        done["no_media"] += (
+            recording_services.fail_recording(
+                recording_id=recording.pk,
+                error=recording_events.NO_MEDIA,
+                from_states=(Recording.State.STARTING,),
+            )
+            is not None
+        )
 
     done["processing"] = 0
     grace_cutoff = now - timedelta(seconds=settings.STOP_GRACE_SECONDS)

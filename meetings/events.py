@@ -41,8 +41,7 @@ def _send_now(group: str, payload: Payload) -> None:
         return
     try:
         # Encoded once here rather than once per socket: a 1,000-person room sends 1,000 copies.
-        async_to_sync(layer.group_send)(group, {"type": "room.event", "payload": payload,
-                                                "text": json.dumps(payload)})
+        async_to_sync(layer.group_send)(group, {"type": "room.event", "payload": payload, "text": json.dumps(payload)})
     except Exception:  # a notice lost to a Redis blip must never undo or crash the state change
         logger.exception("could not send %s to %s", payload.get("type"), group)
 

@@ -80,7 +80,11 @@ class Room(models.Model):
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SINGLE)
     channel = models.OneToOneField(
-        Channel, on_delete=models.CASCADE, null=True, blank=True, related_name="room",
+        Channel,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="room",
         help_text="Set for a channel room only.",
     )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_rooms")
@@ -88,13 +92,16 @@ class Room(models.Model):
     origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.NATIVE)
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.INTERACTIVE)
     max_session_hours = models.PositiveSmallIntegerField(
-        default=24, validators=[MinValueValidator(1), MaxValueValidator(72)],
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(72)],
         help_text="Longest a live session of this room may last (1 to 72 hours).",
     )
     time_zone = models.CharField(max_length=64, default="UTC", help_text="Used to name recordings.")
     moderators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="moderated_rooms", blank=True)
     invitees = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="invited_rooms", blank=True,
+        settings.AUTH_USER_MODEL,
+        related_name="invited_rooms",
+        blank=True,
         help_text="Participants who may join a single room.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -183,8 +190,11 @@ class LiveSession(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["host_left_deadline"], condition=Q(host_left_deadline__isnull=False),
-                         name="session_host_left_due"),
+            models.Index(
+                fields=["host_left_deadline"],
+                condition=Q(host_left_deadline__isnull=False),
+                name="session_host_left_due",
+            ),
             models.Index(fields=["max_end_at"], condition=~Q(state="ended"), name="session_max_end_due"),
         ]
 

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, F, OuterRef, Subquery
 
-from meetings.models import (ChannelMembership, ChannelRole, CollaboratorRole, Room, RoomCollaborator, SessionRole,
-                             User)
+from meetings.models import ChannelMembership, ChannelRole, CollaboratorRole, Room, RoomCollaborator, SessionRole, User
 
 AnyUser = User | AnonymousUser
 
@@ -52,8 +51,9 @@ def room_facts(user: User, room: Room) -> RoomFacts:
     row = (
         Room.objects.filter(pk=room.pk)
         .annotate(
-            collab_role=Subquery(RoomCollaborator.objects.filter(room_id=OuterRef("pk"), user_id=user.pk)
-                                 .values("role")[:1]),
+            collab_role=Subquery(
+                RoomCollaborator.objects.filter(room_id=OuterRef("pk"), user_id=user.pk).values("role")[:1]
+            ),
             is_room_moderator=Exists(Room.moderators.through.objects.filter(room_id=OuterRef("pk"), user_id=user.pk)),
             is_invitee=Exists(Room.invitees.through.objects.filter(room_id=OuterRef("pk"), user_id=user.pk)),
             channel_role=Subquery(member.values("role")[:1]),

@@ -42,7 +42,8 @@ class PresenceBatcher:
             return
         batch, self._seen = self._seen, {}
         missing = await database_sync_to_async(services.touch_presences, thread_sensitive=False)(
-            channel_names=list(batch))
+            channel_names=list(batch)
+        )
         for name in missing:
             await batch[name].rejoin()
 

@@ -31,20 +31,30 @@ def rooms_for_user(*, user: User) -> list[RoomWithRole]:
     owned_channels = set(Channel.objects.filter(owner=user).values_list("pk", flat=True))
     candidates = (
         Room.objects.filter(
-            Q(owner=user) | Q(pk__in=collab) | Q(pk__in=moderated) | Q(pk__in=invited)
-            | Q(channel_id__in=channel_roles) | Q(channel_id__in=owned_channels)
+            Q(owner=user)
+            | Q(pk__in=collab)
+            | Q(pk__in=moderated)
+            | Q(pk__in=invited)
+            | Q(channel_id__in=channel_roles)
+            | Q(channel_id__in=owned_channels)
         )
         .select_related("channel")
         .distinct()
         .order_by("title")
     )
     live_ids = set(
-        LiveSession.objects.filter(room__in=candidates).exclude(state=LiveSession.State.ENDED).values_list("room_id", flat=True)
+        LiveSession.objects.filter(room__in=candidates)
+        .exclude(state=LiveSession.State.ENDED)
+        .values_list("room_id", flat=True)
     )
     from recordings.models import Recording
 
-    held = dict(Recording.objects.filter(room__in=candidates, state=Recording.State.HELD)
-                .values("room_id").annotate(n=Count("pk")).values_list("room_id", "n"))
+    held = dict(
+        Recording.objects.filter(room__in=candidates, state=Recording.State.HELD)
+        .values("room_id")
+        .annotate(n=Count("pk"))
+        .values_list("room_id", "n")
+    )
     result = []
     for room in candidates:
         facts = RoomFacts(
@@ -56,8 +66,11 @@ def rooms_for_user(*, user: User) -> list[RoomWithRole]:
         )
         role = role_from_facts(room, user.pk, facts)
         if role is not None:
-            result.append(RoomWithRole(room=room, role=role, live=room.pk in live_ids,
-                                       held=held.get(room.pk, 0) if is_leader(role) else 0))
+            result.append(
+                RoomWithRole(
+                    room=room, role=role, live=room.pk in live_ids, held=held.get(room.pk, 0) if is_leader(role) else 0
+                )
+            )
     return result
 
 
@@ -78,5 +91,8 @@ def held_recordings(*, room: Room) -> list[Recording]:
 
     if room.mode != Room.Mode.BROADCAST:
         return []
-    return list(Recording.objects.filter(room=room, state=Recording.State.HELD).order_by("-created_at")
-                .only("uid", "created_at", "duration"))
+    return list(
+        Recording.objects.filter(room=room, state=Recording.State.HELD)
+        .order_by("-created_at")
+        .only("uid", "created_at", "duration")
+    )

@@ -45,17 +45,22 @@ def seed_demo(*, password: str) -> DemoData:
     u = demo.users
 
     weekly, _ = Room.objects.update_or_create(
-        title="Weekly planning", kind=Room.Kind.SINGLE, owner=u["host"],
+        title="Weekly planning",
+        kind=Room.Kind.SINGLE,
+        owner=u["host"],
         defaults={"creator": u["host"], "origin": Room.Origin.NATIVE},
     )
     weekly.moderators.set([u["moderator"]])
     weekly.invitees.set([u["participant"]])
-    RoomCollaborator.objects.update_or_create(room=weekly, user=u["coeditor"],
-                                              defaults={"role": CollaboratorRole.CO_EDITOR})
+    RoomCollaborator.objects.update_or_create(
+        room=weekly, user=u["coeditor"], defaults={"role": CollaboratorRole.CO_EDITOR}
+    )
     demo.rooms["single"] = weekly
 
     lecture, _ = Room.objects.update_or_create(
-        title="Course lecture (from LMS)", kind=Room.Kind.SINGLE, owner=u["host"],
+        title="Course lecture (from LMS)",
+        kind=Room.Kind.SINGLE,
+        owner=u["host"],
         defaults={"creator": u["host"], "origin": Room.Origin.INTEGRATION},
     )
     lecture.moderators.set([u["moderator"]])
@@ -63,14 +68,14 @@ def seed_demo(*, password: str) -> DemoData:
     demo.rooms["integration"] = lecture
 
     channel, _ = Channel.objects.update_or_create(
-        slug="product-team", defaults={"name": "Product team", "owner": u["host"],
-                                       "description": "Product team channel"},
+        slug="product-team",
+        defaults={"name": "Product team", "owner": u["host"], "description": "Product team channel"},
     )
     for username, role in (("moderator", ChannelRole.MODERATOR), ("participant", ChannelRole.MEMBER)):
         ChannelMembership.objects.update_or_create(channel=channel, user=u[username], defaults={"role": role})
     channel_room, _ = Room.objects.update_or_create(
-        channel=channel, defaults={"title": "Product team live", "kind": Room.Kind.CHANNEL, "owner": u["host"],
-                                   "creator": u["host"]},
+        channel=channel,
+        defaults={"title": "Product team live", "kind": Room.Kind.CHANNEL, "owner": u["host"], "creator": u["host"]},
     )
     demo.channel = channel
     demo.rooms["channel"] = channel_room
@@ -110,7 +115,9 @@ def open_or_create_session(*, room: Room) -> LiveSession:
     try:
         with transaction.atomic():
             return LiveSession.objects.create(
-                room=room, state=state, started_at=now,
+                room=room,
+                state=state,
+                started_at=now,
                 max_end_at=now + timedelta(seconds=room.max_session_hours * settings.SESSION_HOUR_SECONDS),
             )
     except IntegrityError:  # someone else opened it a moment ago
@@ -141,13 +148,15 @@ def touch_presences(*, channel_names: list[str]) -> set[str]:
     found: set[str] = set()
     now = timezone.now()
     for i in range(0, len(channel_names), 500):
-        chunk = channel_names[i:i + 500]
+        chunk = channel_names[i : i + 500]
         found.update(Presence.objects.filter(channel_name__in=chunk).values_list("channel_name", flat=True))
         Presence.objects.filter(channel_name__in=chunk).update(last_seen=now)
     return set(channel_names) - found
 
 
-def record_clock_probe(*, channel_name: str, server_sent: float, client_time: float, server_received: float) -> float | None:
+def record_clock_probe(
+    *, channel_name: str, server_sent: float, client_time: float, server_received: float
+) -> float | None:
     """Keep the best (lowest round trip) estimate of server-minus-browser clock for this socket.
 
     The server measured both ends of the round trip itself; only the browser's one reading is taken
@@ -161,7 +170,9 @@ def record_clock_probe(*, channel_name: str, server_sent: float, client_time: fl
     if presence is None:
         return None
     if presence.clock_rtt is None or rtt <= presence.clock_rtt * 1.5:
-        Presence.objects.filter(pk=presence.pk).update(clock_offset=offset, clock_rtt=min(rtt, presence.clock_rtt or rtt))
+        Presence.objects.filter(pk=presence.pk).update(
+            clock_offset=offset, clock_rtt=min(rtt, presence.clock_rtt or rtt)
+        )
         return offset
     return presence.clock_offset
 
@@ -174,7 +185,9 @@ def clock_offset_for(*, session_id: int, user_id: int) -> float | None:
     """The best measured clock offset of any open socket of this person in the session."""
     return (
         Presence.objects.filter(session_id=session_id, user_id=user_id, clock_offset__isnull=False)
-        .order_by("clock_rtt").values_list("clock_offset", flat=True).first()
+        .order_by("clock_rtt")
+        .values_list("clock_offset", flat=True)
+        .first()
     )
 
 
@@ -193,9 +206,12 @@ def _arm_host_left_deadline(*, session_ids: list[int]) -> None:
     leaders_present = Presence.objects.filter(
         session_id__in=session_ids, role__in=(SessionRole.HOST, SessionRole.MODERATOR)
     ).values_list("session_id", flat=True)
-    (LiveSession.objects.filter(pk__in=session_ids, host_left_deadline__isnull=True)
-     .exclude(state=LiveSession.State.ENDED).exclude(pk__in=leaders_present)
-     .update(host_left_deadline=deadline))
+    (
+        LiveSession.objects.filter(pk__in=session_ids, host_left_deadline__isnull=True)
+        .exclude(state=LiveSession.State.ENDED)
+        .exclude(pk__in=leaders_present)
+        .update(host_left_deadline=deadline)
+    )
 
 
 def expire_presences() -> int:
@@ -223,28 +239,43 @@ def end_session(*, session: LiveSession, reason: str, by: User | None = None, cl
         reason = LiveSession.EndReason.ROOM_CLOSED
     with transaction.atomic():
         ended = (
-            LiveSession.objects.filter(pk=session.pk).exclude(state=LiveSession.State.ENDED)
-            .update(state=LiveSession.State.ENDED, ended_at=timezone.now(), end_reason=reason, host_left_deadline=None,
-                    room_closed=close_room)
+            LiveSession.objects.filter(pk=session.pk)
+            .exclude(state=LiveSession.State.ENDED)
+            .update(
+                state=LiveSession.State.ENDED,
+                ended_at=timezone.now(),
+                end_reason=reason,
+                host_left_deadline=None,
+                room_closed=close_room,
+            )
         )
         if not ended:
             return False
-        stop_reason = Recording.StopReason.HOST_LEFT if reason == LiveSession.EndReason.HOST_LEFT \
+        stop_reason = (
+            Recording.StopReason.HOST_LEFT
+            if reason == LiveSession.EndReason.HOST_LEFT
             else Recording.StopReason.SESSION_ENDED
+        )
         stop_active_recording(room_id=session.room_id, reason=stop_reason, by=by)
         Presence.objects.filter(session=session).delete()
         if close_room:
             release_held(session_id=session.pk)
-        events.send_on_commit(events.room_group(session.room_id), {
-            "type": "session_ended", "reason": reason, "text": SESSION_ENDED_TEXT.get(reason, "The session has ended."),
-        })
+        events.send_on_commit(
+            events.room_group(session.room_id),
+            {
+                "type": "session_ended",
+                "reason": reason,
+                "text": SESSION_ENDED_TEXT.get(reason, "The session has ended."),
+            },
+        )
     return True
 
 
 def go_live(*, session: LiveSession) -> bool:
     """A broadcast leaves preview mode; idempotent."""
     went = LiveSession.objects.filter(pk=session.pk, state=LiveSession.State.PREVIEW).update(
-        state=LiveSession.State.LIVE)
+        state=LiveSession.State.LIVE
+    )
     if went:
         events.send_on_commit(events.room_group(session.room_id), {"type": "session", "state": LiveSession.State.LIVE})
         events.send_on_commit(events.room_group(session.room_id), events.notice(BROADCAST_LIVE, code="broadcast_live"))

@@ -72,7 +72,7 @@ def ensure_people(*, room: Room, count: int, host: bool, prefix: str = "sim") ->
     new_users = []
     for username in usernames:
         if username not in existing:
-            user = User(username=username, display_name=f"Simulated {username[len(prefix) + 1:]}")
+            user = User(username=username, display_name=f"Simulated {username[len(prefix) + 1 :]}")
             user.set_unusable_password()  # they sign in only through sessions made here
             new_users.append(user)
     User.objects.bulk_create(new_users, batch_size=500)
@@ -81,27 +81,36 @@ def ensure_people(*, room: Room, count: int, host: bool, prefix: str = "sim") ->
 
     leader = None
     if host:
-        leader, created = User.objects.get_or_create(username=HOST_USERNAME,
-                                                     defaults={"display_name": "Simulated host"})
+        leader, created = User.objects.get_or_create(
+            username=HOST_USERNAME, defaults={"display_name": "Simulated host"}
+        )
         if created:
             leader.set_unusable_password()
             leader.save(update_fields=["password"])
 
     if room.kind == Room.Kind.CHANNEL:
         channel: Channel = room.channel
-        have = set(ChannelMembership.objects.filter(channel=channel, user__in=participants)
-                   .values_list("user_id", flat=True))
+        have = set(
+            ChannelMembership.objects.filter(channel=channel, user__in=participants).values_list("user_id", flat=True)
+        )
         ChannelMembership.objects.bulk_create(
-            [ChannelMembership(channel=channel, user=u, role=ChannelRole.MEMBER) for u in participants
-             if u.pk not in have], batch_size=500)
+            [
+                ChannelMembership(channel=channel, user=u, role=ChannelRole.MEMBER)
+                for u in participants
+                if u.pk not in have
+            ],
+            batch_size=500,
+        )
         if leader is not None:
-            ChannelMembership.objects.update_or_create(channel=channel, user=leader,
-                                                       defaults={"role": ChannelRole.MANAGER})
+            ChannelMembership.objects.update_or_create(
+                channel=channel, user=leader, defaults={"role": ChannelRole.MANAGER}
+            )
     else:
         room.invitees.add(*participants)
         if leader is not None:
-            RoomCollaborator.objects.update_or_create(room=room, user=leader,
-                                                      defaults={"role": CollaboratorRole.CO_EDITOR})
+            RoomCollaborator.objects.update_or_create(
+                room=room, user=leader, defaults={"role": CollaboratorRole.CO_EDITOR}
+            )
     return SimPeople(host=leader, participants=participants)
 
 
@@ -162,9 +171,16 @@ def _generate(spec: MediaSpec, path: str) -> str:
 
     tmp = f"{path}.{os.getpid()}.tmp"
     make_webm_segment(
-        tmp, width=spec.width, height=spec.height, duration_s=spec.seconds, fps=spec.fps,
-        pattern="screen" if spec.kind == "screen" else spec.rgb, tone_hz=spec.tone_hz,
-        audio=spec.kind == "camera", noise=spec.noise, bitrate=spec.bitrate,
+        tmp,
+        width=spec.width,
+        height=spec.height,
+        duration_s=spec.seconds,
+        fps=spec.fps,
+        pattern="screen" if spec.kind == "screen" else spec.rgb,
+        tone_hz=spec.tone_hz,
+        audio=spec.kind == "camera",
+        noise=spec.noise,
+        bitrate=spec.bitrate,
     )
     os.replace(tmp, path)
     return path
@@ -262,7 +278,9 @@ def http_client(base_url: str, session_key: str, *, timeout: float = 60.0) -> ht
     """A browser's HTTP side: its session and CSRF cookies, the CSRF header, its own connections."""
     token = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)  # cookie and header carry the same value
     return httpx.AsyncClient(
-        base_url=base_url, timeout=timeout, trust_env=False,
+        base_url=base_url,
+        timeout=timeout,
+        trust_env=False,
         cookies={"sessionid": session_key, "csrftoken": token},
         headers={"X-CSRFToken": token, "Origin": base_url},
     )
@@ -275,8 +293,13 @@ async def put_segment(client: httpx.AsyncClient, item: SegmentUpload, stats: Upl
     doubling back-off; any other 4xx is final. Callers bound a run's tail by cancelling.
     """
     url = f"/rooms/{item.room_id}/recordings/{item.rec_uid}/tracks/{item.client_id}/segments/{item.seq}"
-    headers = {"Content-Type": "video/webm", "X-Track-Kind": item.kind, "X-Segment-Start": f"{item.start_ms:.0f}",
-               "X-Segment-Duration": f"{item.duration_ms:.0f}", "X-Final": "1" if item.final else "0"}
+    headers = {
+        "Content-Type": "video/webm",
+        "X-Track-Kind": item.kind,
+        "X-Segment-Start": f"{item.start_ms:.0f}",
+        "X-Segment-Duration": f"{item.duration_ms:.0f}",
+        "X-Final": "1" if item.final else "0",
+    }
     backoff = 1.0
     while True:
         began = time.perf_counter()
@@ -357,14 +380,19 @@ class SimParticipant:
         """Open the socket and return once the server's `state` arrived."""
         ws_url = self.base_url.replace("http", "ws", 1) + f"/ws/rooms/{self.room_id}/"
         ws = await websockets.connect(
-            ws_url, origin=websockets.Origin(self.base_url), additional_headers={"Cookie": f"sessionid={self.session_key}"},
-            open_timeout=open_timeout, proxy=None, ping_interval=None)
+            ws_url,
+            origin=websockets.Origin(self.base_url),
+            additional_headers={"Cookie": f"sessionid={self.session_key}"},
+            open_timeout=open_timeout,
+            proxy=None,
+            ping_interval=None,
+        )
         self._ws = ws
         self._ready.clear()
         self._spawn(self._read_loop(ws))
         try:
             await asyncio.wait_for(self._ready.wait(), open_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await ws.close()  # accepted but never told the state: this attempt failed
             raise
 
@@ -448,7 +476,7 @@ class SimParticipant:
             try:
                 await self.connect()
                 return
-            except (OSError, asyncio.TimeoutError, websockets.WebSocketException) as exc:
+            except (TimeoutError, OSError, websockets.WebSocketException) as exc:
                 self.errors.append(f"reconnect: {exc!r}")
                 delay = min(delay * 2, 15.0)
 
@@ -463,8 +491,9 @@ class SimParticipant:
     async def _handle(self, message: dict[str, Any], *, arrived: float) -> None:
         kind = message.get("type")
         if kind == "clock_probe":
-            await self._send({"type": "clock_reply", "server_time": message["server_time"],
-                              "client_time": time.time() * 1000})
+            await self._send(
+                {"type": "clock_reply", "server_time": message["server_time"], "client_time": time.time() * 1000}
+            )
         elif kind == "notice":
             self.notices.append((message.get("text", ""), arrived))
         elif kind in ("state", "recording"):
@@ -526,17 +555,36 @@ class SimParticipant:
             due = began + self.segment_seconds
             try:
                 await asyncio.wait_for(stop.wait(), max(0.0, due - loop.time()))
-            except asyncio.TimeoutError:
-                self._queue.put_nowait(SegmentUpload(
-                    room_id=self.room_id, rec_uid=uid, client_id=client_id, kind=track.kind, seq=seq,
-                    body=track.segment, start_ms=(began + epoch_offset) * 1000, duration_ms=self.segment_seconds * 1000))
+            except TimeoutError:
+                self._queue.put_nowait(
+                    SegmentUpload(
+                        room_id=self.room_id,
+                        rec_uid=uid,
+                        client_id=client_id,
+                        kind=track.kind,
+                        seq=seq,
+                        body=track.segment,
+                        start_ms=(began + epoch_offset) * 1000,
+                        duration_ms=self.segment_seconds * 1000,
+                    )
+                )
                 seq, began = seq + 1, due  # scheduled from the plan, not from now: no drift
                 continue
             length = loop.time() - began
             body = await asyncio.to_thread(truncate_webm, track.segment, length)
-            self._queue.put_nowait(SegmentUpload(
-                room_id=self.room_id, rec_uid=uid, client_id=client_id, kind=track.kind, seq=seq, body=body,
-                start_ms=(began + epoch_offset) * 1000, duration_ms=length * 1000, final=True))
+            self._queue.put_nowait(
+                SegmentUpload(
+                    room_id=self.room_id,
+                    rec_uid=uid,
+                    client_id=client_id,
+                    kind=track.kind,
+                    seq=seq,
+                    body=body,
+                    start_ms=(began + epoch_offset) * 1000,
+                    duration_ms=length * 1000,
+                    final=True,
+                )
+            )
             return
 
     async def _upload_loop(self) -> None:
@@ -551,8 +599,9 @@ class SimParticipant:
                 self._uploading = False
 
 
-async def connect_all(participants: Sequence[SimParticipant], *, batch: int = 50,
-                      attempts: int = 3) -> list[BaseException]:
+async def connect_all(
+    participants: Sequence[SimParticipant], *, batch: int = 50, attempts: int = 3
+) -> list[BaseException]:
     """Connect in batches (a thousand simultaneous handshakes only measure the accept queue).
 
     A refused or timed-out handshake is tried again after the others, as room.js reconnects;
@@ -563,7 +612,7 @@ async def connect_all(participants: Sequence[SimParticipant], *, batch: int = 50
     for _ in range(attempts):
         failures = []
         for i in range(0, len(waiting), batch):
-            results = await asyncio.gather(*(p.connect() for p in waiting[i:i + batch]), return_exceptions=True)
+            results = await asyncio.gather(*(p.connect() for p in waiting[i : i + batch]), return_exceptions=True)
             failures.extend(r for r in results if isinstance(r, BaseException))
         waiting = [p for p in waiting if not p.joined]
         if not waiting:
@@ -587,8 +636,14 @@ class MeetingOutcome:
         return total
 
 
-async def run_meeting(*, participants: Sequence[SimParticipant], host: SimParticipant | None, duration: float,
-                      record: bool, drain_timeout: float = 60.0) -> MeetingOutcome:
+async def run_meeting(
+    *,
+    participants: Sequence[SimParticipant],
+    host: SimParticipant | None,
+    duration: float,
+    record: bool,
+    drain_timeout: float = 60.0,
+) -> MeetingOutcome:
     """Join everyone, optionally record for `duration` seconds (else just stay), then leave.
 
     Participants capture whenever the room's recording is capturing, as browsers do, so a

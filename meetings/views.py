@@ -29,10 +29,16 @@ def room_page(request: HttpRequest, room_id: int) -> HttpResponse:
     if role is None:
         raise Http404("No such room.")  # not found and not allowed look the same
     leader = permissions.is_leader(role)
-    return render(request, "meetings/room.html", {
-        "room": room, "role": role, "is_leader": leader,
-        "held": selectors.held_recordings(room=room) if leader else [],
-    })
+    return render(
+        request,
+        "meetings/room.html",
+        {
+            "room": room,
+            "role": role,
+            "is_leader": leader,
+            "held": selectors.held_recordings(room=room) if leader else [],
+        },
+    )
 
 
 @login_required
@@ -46,7 +52,11 @@ def close_room(request: HttpRequest, room_id: int) -> HttpResponse:
         messages.error(request, "Only a broadcast room is closed this way.")
         return redirect("room", room_id=room.pk)
     released = services.close_room(room=room, by=request.user)
-    messages.success(request, f"The room is closed. {released} held recording(s) are being published; "
-                              "you will be told when each file is available." if released else
-                              "The room is closed. No recording was held.")
+    messages.success(
+        request,
+        f"The room is closed. {released} held recording(s) are being published; "
+        "you will be told when each file is available."
+        if released
+        else "The room is closed. No recording was held.",
+    )
     return redirect("home")

@@ -10,8 +10,21 @@ from recordings.models import Fragment, Recording, RecordingTransition, Segment,
 
 # State is moved only by services (a state machine); the admin shows it and never edits it.
 RECORDING_MACHINE_FIELDS = (
-    "uid", "state", "stop_reason", "stopped_by", "created_at", "started_at", "stopped_at", "processed_at",
-    "available_at", "duration", "progress", "error", "output_path", "finalize_enqueued_at", "processing_heartbeat",
+    "uid",
+    "state",
+    "stop_reason",
+    "stopped_by",
+    "created_at",
+    "started_at",
+    "stopped_at",
+    "processed_at",
+    "available_at",
+    "duration",
+    "progress",
+    "error",
+    "output_path",
+    "finalize_enqueued_at",
+    "processing_heartbeat",
 )
 
 
@@ -40,8 +53,17 @@ class TransitionInline(admin.TabularInline):
 
 @admin.register(Recording)
 class RecordingAdmin(admin.ModelAdmin):
-    list_display = ("pk", "room", "started_by", "state", "progress_bar", "stop_reason", "created_at", "duration",
-                    "short_error")
+    list_display = (
+        "pk",
+        "room",
+        "started_by",
+        "state",
+        "progress_bar",
+        "stop_reason",
+        "created_at",
+        "duration",
+        "short_error",
+    )
     list_filter = ("state", "stop_reason", "room__kind", "room__mode")
     search_fields = ("room__title", "started_by__username", "uid", "error")
     date_hierarchy = "created_at"
@@ -57,8 +79,9 @@ class RecordingAdmin(admin.ModelAdmin):
 
     @admin.display(description="Progress", ordering="progress")
     def progress_bar(self, obj: Recording) -> str:
-        return format_html('<progress max="100" value="{}" title="{}%"></progress> {}%', obj.progress, obj.progress,
-                           obj.progress)
+        return format_html(
+            '<progress max="100" value="{}" title="{}%"></progress> {}%', obj.progress, obj.progress, obj.progress
+        )
 
     @admin.action(description="Retry processing from the stored segments")
     def retry_from_segments(self, request: HttpRequest, queryset: QuerySet[Recording]) -> None:
@@ -69,9 +92,11 @@ class RecordingAdmin(admin.ModelAdmin):
         if retried:
             self.message_user(request, f"Processing again: {len(retried)} recording(s).", messages.SUCCESS)
         if skipped:
-            self.message_user(request, f"{skipped} recording(s) skipped: only failed, available or held recordings "
-                                       "can be processed again.", messages.WARNING)
-
+            self.message_user(
+                request,
+                f"{skipped} recording(s) skipped: only failed, available or held recordings can be processed again.",
+                messages.WARNING,
+            )
 
     @admin.action(description="Publish held broadcast recordings (treat their room as closed)")
     def publish_held(self, request: HttpRequest, queryset: QuerySet[Recording]) -> None:
@@ -85,8 +110,11 @@ class RecordingAdmin(admin.ModelAdmin):
         if released:
             self.message_user(request, f"Publishing {released} held recording(s).", messages.SUCCESS)
         if skipped:
-            self.message_user(request, f"{skipped} recording(s) skipped: only held recordings are published this way.",
-                              messages.WARNING)
+            self.message_user(
+                request,
+                f"{skipped} recording(s) skipped: only held recordings are published this way.",
+                messages.WARNING,
+            )
 
 
 @admin.register(RecordingTransition)

@@ -102,6 +102,7 @@ class Context:
 
 # --- parsing (no I/O) -------------------------------------------------------------------------
 
+
 def _float_header(headers: dict[str, str], name: str) -> float | None:
     raw = headers.get(name)
     if raw in (None, ""):
@@ -160,15 +161,21 @@ def parse_upload(scope: Scope, match: re.Match[str]) -> Upload:
     duration_ms = _float_header(headers, "x-segment-duration")
     cookies = parse_cookie(headers.get("cookie", ""))
     return Upload(
-        room_id=int(match["room_id"]), rec_uid=match["rec_uid"], client_id=client_id, seq=seq, kind=kind,
+        room_id=int(match["room_id"]),
+        rec_uid=match["rec_uid"],
+        client_id=client_id,
+        seq=seq,
+        kind=kind,
         client_start_ms=client_start_ms,
         duration=duration_ms / 1000.0 if duration_ms is not None and 0 < duration_ms < 3_600_000 else None,
-        final=headers.get("x-final", "") in ("1", "true"), length=length,
+        final=headers.get("x-final", "") in ("1", "true"),
+        length=length,
         session_key=cookies.get(settings.SESSION_COOKIE_NAME),
     )
 
 
 # --- the two trips to the database ------------------------------------------------------------
+
 
 def _user_for(session_key: str | None) -> Any:
     if not session_key:
@@ -183,26 +190,40 @@ def authorise(upload: Upload) -> Context:
     user = _user_for(upload.session_key)
     if not user.is_authenticated:
         raise Refusal(403, "Sign in to send media.")
-    recording = (Recording.objects.select_related("room", "room__channel")
-                 .filter(uid=upload.rec_uid, room_id=upload.room_id).first())
+    recording = (
+        Recording.objects.select_related("room", "room__channel")
+        .filter(uid=upload.rec_uid, room_id=upload.room_id)
+        .first()
+    )
     if recording is None or permissions.session_role(user, recording.room) is None:
         raise Refusal(404, "No such recording in this room.")
     if not services.accepts_segments(recording):
         raise Refusal(409, "This recording is no longer accepting media.")
-    previous = Segment.objects.filter(track__recording=recording, track__client_id=upload.client_id,
-                                      seq=upload.seq).first()
+    previous = Segment.objects.filter(
+        track__recording=recording, track__client_id=upload.client_id, seq=upload.seq
+    ).first()
     return Context(user=user, recording=recording, previous=previous)
 
 
 @database_sync_to_async
 def record(upload: Upload, context: Context, relpath: str, size: int, sha256: str) -> services.IngestResult:
     return services.record_segment(
-        recording=context.recording, user=context.user, client_id=upload.client_id, kind=upload.kind,
-        seq=upload.seq, relpath=relpath, size=size, sha256=sha256, client_start_ms=upload.client_start_ms,
-        duration=upload.duration, final=upload.final)
+        recording=context.recording,
+        user=context.user,
+        client_id=upload.client_id,
+        kind=upload.kind,
+        seq=upload.seq,
+        relpath=relpath,
+        size=size,
+        sha256=sha256,
+        client_start_ms=upload.client_start_ms,
+        duration=upload.duration,
+        final=upload.final,
+    )
 
 
 # --- the body ---------------------------------------------------------------------------------
+
 
 class _Incoming:
     """The body on its way into the spool: hashed and written piece by piece, off the event loop."""
@@ -258,11 +279,20 @@ async def receive_body(receive: Receive, incoming: _Incoming, limit: int) -> boo
 
 # --- the endpoint -----------------------------------------------------------------------------
 
+
 async def _respond(send: Send, status: int, payload: dict[str, Any]) -> None:
     body = json.dumps(payload).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"cache-control", b"no-store")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -273,8 +303,9 @@ async def ingest(scope: Scope, receive: Receive, send: Send, match: re.Match[str
     try:
         upload = parse_upload(scope, match)
         context = await authorise(upload)
-        incoming = _Incoming(get_spool(), f"{context.recording.uid}/{upload.client_id}/{upload.seq:06d}",
-                             keep=context.previous is None)
+        incoming = _Incoming(
+            get_spool(), f"{context.recording.uid}/{upload.client_id}/{upload.seq:06d}", keep=context.previous is None
+        )
         if not await receive_body(receive, incoming, settings.SEGMENT_MAX_BYTES):
             return
         sha256 = incoming.digest.hexdigest()
@@ -282,16 +313,20 @@ async def ingest(scope: Scope, receive: Receive, send: Send, match: re.Match[str
         if previous is not None:  # a retry: the first copy is durable and recorded; never replace it
             if previous.sha256 != sha256:
                 raise Refusal(409, "A different segment with that number was already stored.")
-            return await _respond(send, 200, {"ok": True, "seq": upload.seq, "start": previous.start,
-                                              "duplicate": True})
+            return await _respond(
+                send, 200, {"ok": True, "seq": upload.seq, "start": previous.start, "duplicate": True}
+            )
         relpath = await asyncio.to_thread(incoming.commit)
         assert relpath is not None
         try:
             result = await record(upload, context, relpath, incoming.size, sha256)
         except services.RecordingError as exc:
             raise Refusal(409, str(exc)) from exc
-        await _respond(send, 201 if result.created else 200,
-                       {"ok": True, "seq": upload.seq, "start": result.segment.start, "duplicate": not result.created})
+        await _respond(
+            send,
+            201 if result.created else 200,
+            {"ok": True, "seq": upload.seq, "start": result.segment.start, "duplicate": not result.created},
+        )
     except Refusal as refusal:
         await _respond(send, refusal.status, {"ok": False, "error": refusal.message})
     finally:

@@ -15,8 +15,10 @@ ENDED_FOR_LEADERS = "Recording ended, starting upload"
 ENDED_FOR_PARTICIPANTS = "The recording has completed"
 CAP_REACHED = "The recording reached its 24-hour limit and was stopped automatically."
 NO_MEDIA = "The recording could not start: no camera, microphone or screen media reached the server in time."
-HELD = ("This broadcast's recording is held: it will appear in the session recordings only when a host "
-        "closes the room completely.")
+HELD = (
+    "This broadcast's recording is held: it will appear in the session recordings only when a host "
+    "closes the room completely."
+)
 
 
 def snapshot(recording: Recording | None) -> Payload | None:
@@ -57,24 +59,32 @@ def announce_stopped(recording: Recording, *, why: str | None = None) -> None:
     broadcast_state(recording)
     room_id = recording.room_id
     if why:
-        events.send_on_commit(events.leaders_group(room_id), events.notice(why, code="recording_stop_reason", level="warning"))
+        events.send_on_commit(
+            events.leaders_group(room_id), events.notice(why, code="recording_stop_reason", level="warning")
+        )
     events.send_on_commit(events.leaders_group(room_id), events.notice(ENDED_FOR_LEADERS, code="recording_ended"))
-    events.send_on_commit(events.participants_group(room_id),
-                          events.notice(ENDED_FOR_PARTICIPANTS, code="recording_completed"))
+    events.send_on_commit(
+        events.participants_group(room_id), events.notice(ENDED_FOR_PARTICIPANTS, code="recording_completed")
+    )
 
 
 def announce_failed(recording: Recording, *, text: str) -> None:
     broadcast_state(recording)
-    events.send_on_commit(events.leaders_group(recording.room_id), events.notice(text, code="recording_failed", level="error"))
+    events.send_on_commit(
+        events.leaders_group(recording.room_id), events.notice(text, code="recording_failed", level="error")
+    )
 
 
 def announce_progress(recording: Recording) -> None:
-    events.send_on_commit(events.leaders_group(recording.room_id),
-                          {"type": "progress", "uid": str(recording.uid), "progress": recording.progress,
-                           "state": recording.state})
+    events.send_on_commit(
+        events.leaders_group(recording.room_id),
+        {"type": "progress", "uid": str(recording.uid), "progress": recording.progress, "state": recording.state},
+    )
 
 
 def announce_held(recording: Recording) -> None:
     broadcast_state(recording)
     announce_progress(recording)  # state "held": the hosts' progress bar goes away
-    events.send_on_commit(events.leaders_group(recording.room_id), events.notice(HELD, code="recording_held", level="warning"))
+    events.send_on_commit(
+        events.leaders_group(recording.room_id), events.notice(HELD, code="recording_held", level="warning")
+    )

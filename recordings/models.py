@@ -34,7 +34,9 @@ class Recording(models.Model):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     room = models.ForeignKey("meetings.Room", on_delete=models.CASCADE, related_name="recordings")
     session = models.ForeignKey("meetings.LiveSession", on_delete=models.CASCADE, related_name="recordings")
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="started_recordings")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="started_recordings"
+    )
     state = models.CharField(max_length=16, choices=State.choices, default=State.STARTING)
     stop_reason = models.CharField(max_length=32, choices=StopReason.choices, blank=True)
     stopped_by = models.ForeignKey(
@@ -60,11 +62,14 @@ class Recording(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["room"], condition=Q(state__in=["starting", "recording", "stopping"]),
+                fields=["room"],
+                condition=Q(state__in=["starting", "recording", "stopping"]),
                 name="recording_one_active_per_room",
             ),
             models.CheckConstraint(
-                condition=Q(state__in=["starting", "recording", "stopping", "processing", "available", "failed", "held"]),
+                condition=Q(
+                    state__in=["starting", "recording", "stopping", "processing", "available", "failed", "held"]
+                ),
                 name="recording_state_valid",
             ),
             models.CheckConstraint(condition=Q(progress__lte=100), name="recording_progress_percent"),
@@ -110,7 +115,8 @@ class Track(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     created_at = models.DateTimeField(auto_now_add=True)
     clock_offset = models.FloatField(
-        default=0.0, help_text="Server minus browser clock (s) when the track began; places its segments on the timeline."
+        default=0.0,
+        help_text="Server minus browser clock (s) when the track began; places its segments on the timeline.",
     )
     ended = models.BooleanField(default=False, help_text="The browser sent this track's last segment.")
 

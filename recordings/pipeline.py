@@ -21,7 +21,14 @@ from django.utils import timezone
 
 from recordings import events
 from recordings.media.assemble import AudioPiece, assemble
-from recordings.media.audio import AAC_FRAME, POSTROLL_FRAMES, PREROLL_FRAMES, SAMPLE_RATE, encode_audio_window, on_audio_grid
+from recordings.media.audio import (
+    AAC_FRAME,
+    POSTROLL_FRAMES,
+    PREROLL_FRAMES,
+    SAMPLE_RATE,
+    encode_audio_window,
+    on_audio_grid,
+)
 from recordings.media.compositor import compose_window
 from recordings.media.timeline import SegmentRef, TrackInput
 from recordings.models import Fragment, Recording, Segment
@@ -81,14 +88,18 @@ def track_inputs(recording: Recording) -> list[TrackInput]:
     for segment in segments:
         kinds[segment.track_id] = segment.track.kind
         by_track.setdefault(segment.track_id, []).append(
-            SegmentRef(path=str(spool.path(segment.path)), start=segment.start - origin, duration=segment.duration))
+            SegmentRef(path=str(spool.path(segment.path)), start=segment.start - origin, duration=segment.duration)
+        )
     # Zero-padded ids: the layout breaks ties between tracks that start together by id as text,
     # and "10" < "9" would put a later joiner first.
-    return [TrackInput(track_id=f"{track_id:010d}", kind=kinds[track_id], segments=tuple(refs))  # type: ignore[arg-type]
-            for track_id, refs in sorted(by_track.items())]
+    return [
+        TrackInput(track_id=f"{track_id:010d}", kind=kinds[track_id], segments=tuple(refs))  # type: ignore[arg-type]
+        for track_id, refs in sorted(by_track.items())
+    ]
 
 
 # --- Progressive windows -----------------------------------------------------------------------
+
 
 def due_windows(recording: Recording, *, now=None) -> int:
     """How many whole windows have closed long enough ago that all their media has arrived."""
@@ -116,8 +127,10 @@ def schedule_due_windows(*, now=None) -> int:
             if index in have:
                 continue
             fragment, created = Fragment.objects.get_or_create(
-                recording=recording, index=index,
-                defaults={"start": _on_grid(index * window), "end": _on_grid((index + 1) * window)})
+                recording=recording,
+                index=index,
+                defaults={"start": _on_grid(index * window), "end": _on_grid((index + 1) * window)},
+            )
             if created:
                 transaction.on_commit(lambda fid=fragment.pk: compose_window_task.delay(fid))
                 queued += 1
@@ -135,16 +148,28 @@ def compose_fragment(fragment_id: int) -> Fragment | None:
     if fragment.state == Fragment.State.DONE and out.exists() and audio_out.exists():
         return fragment
     tracks = track_inputs(recording)
-    report = compose_window(tracks, start=fragment.start, end=fragment.end, out_path=str(out),
-                            fps=FPS, preset=settings.COMPOSE_PRESET, crf=settings.COMPOSE_CRF)
+    report = compose_window(
+        tracks,
+        start=fragment.start,
+        end=fragment.end,
+        out_path=str(out),
+        fps=FPS,
+        preset=settings.COMPOSE_PRESET,
+        crf=settings.COMPOSE_CRF,
+    )
     audio = encode_audio_window(tracks, start=fragment.start, end=fragment.end, out_path=str(audio_out))
-    problems = [{"track": p.track_id, "start": p.start, "end": p.end, "reason": p.reason}
-                for p in sorted({*report.problems, *audio.problems}, key=lambda p: (p.track_id, p.start, p.reason))]
+    problems = [
+        {"track": p.track_id, "start": p.start, "end": p.end, "reason": p.reason}
+        for p in sorted({*report.problems, *audio.problems}, key=lambda p: (p.track_id, p.start, p.reason))
+    ]
     for problem in problems:
         logger.warning("recording %s window %s: %s", recording.pk, fragment.index, problem)
     Fragment.objects.filter(pk=fragment.pk).update(
-        state=Fragment.State.DONE, path=str(out), composed_at=timezone.now(),
-        report={"frames": report.frames, "problems": problems})
+        state=Fragment.State.DONE,
+        path=str(out),
+        composed_at=timezone.now(),
+        report={"frames": report.frames, "problems": problems},
+    )
     fragment.refresh_from_db()
     return fragment
 
@@ -163,12 +188,16 @@ def invalidate_windows(*, segment: Segment, recording: Recording | None = None) 
     composed_until = due_windows(recording) * settings.COMPOSE_WINDOW_SECONDS
     if start - AUDIO_POSTROLL_S >= composed_until:
         return 0
-    return (Fragment.objects.filter(recording=recording, state=Fragment.State.DONE,
-                                    start__lt=end + AUDIO_PREROLL_S, end__gt=start - AUDIO_POSTROLL_S)
-            .update(state=Fragment.State.PENDING))
+    return Fragment.objects.filter(
+        recording=recording,
+        state=Fragment.State.DONE,
+        start__lt=end + AUDIO_PREROLL_S,
+        end__gt=start - AUDIO_POSTROLL_S,
+    ).update(state=Fragment.State.PENDING)
 
 
 # --- Finalize -----------------------------------------------------------------------------------
+
 
 def schedule_finalize(recording: Recording) -> None:
     """Queue finalize after commit and note when, so the sweep can requeue one that got lost."""
@@ -183,7 +212,8 @@ def requeue_stalled_finalizes() -> int:
     stale = timezone.now() - timedelta(seconds=settings.FINALIZE_STALE_SECONDS)
     count = 0
     for recording in Recording.objects.filter(state=S.PROCESSING, finalize_enqueued_at__lt=stale).filter(
-            Q(processing_heartbeat__isnull=True) | Q(processing_heartbeat__lt=stale)):
+        Q(processing_heartbeat__isnull=True) | Q(processing_heartbeat__lt=stale)
+    ):
         schedule_finalize(recording)
         count += 1
     return count
@@ -202,7 +232,8 @@ def _claim(recording_id: int) -> bool:
 
 def _beat(recording: Recording, progress: int) -> None:
     Recording.objects.filter(pk=recording.pk, state=S.PROCESSING).update(
-        processing_heartbeat=timezone.now(), progress=progress)
+        processing_heartbeat=timezone.now(), progress=progress
+    )
     recording.progress = progress
     events.announce_progress(recording)
 
@@ -224,8 +255,9 @@ def finalize(recording_id: int) -> Recording | None:
         sound: list[AudioPiece] = []
         for index in range(count):
             start, end = _on_grid(index * window), _on_grid(min((index + 1) * window, duration))
-            fragment, _ = Fragment.objects.get_or_create(recording=recording, index=index,
-                                                         defaults={"start": start, "end": end})
+            fragment, _ = Fragment.objects.get_or_create(
+                recording=recording, index=index, defaults={"start": start, "end": end}
+            )
             if (fragment.start, fragment.end) != (start, end):  # a full window cut short by Stop
                 Fragment.objects.filter(pk=fragment.pk).update(start=start, end=end, state=Fragment.State.PENDING)
             fragments.append(str(compose_fragment(fragment.pk).path))
@@ -237,14 +269,19 @@ def finalize(recording_id: int) -> Recording | None:
         if not info.moov_first or (info.width, info.height) != (1920, 1080):
             raise RuntimeError(f"The final file did not verify: {info}")
         Recording.objects.filter(pk=recording.pk).update(
-            output_path=str(folder / "final.mp4"), duration=duration, processed_at=timezone.now(),
-            progress=ASSEMBLED, processing_heartbeat=timezone.now())
+            output_path=str(folder / "final.mp4"),
+            duration=duration,
+            processed_at=timezone.now(),
+            progress=ASSEMBLED,
+            processing_heartbeat=timezone.now(),
+        )
         recording.refresh_from_db()
         events.announce_progress(recording)
     except Exception as exc:  # the reason goes to the admin and the hosts; the segments stay for a retry
         logger.exception("finalize failed for recording %s", recording_id)
-        services.fail_recording(recording_id=recording_id, error=f"Processing failed: {exc}",
-                                from_states=(S.PROCESSING,))
+        services.fail_recording(
+            recording_id=recording_id, error=f"Processing failed: {exc}", from_states=(S.PROCESSING,)
+        )
         return None
     if services.hold_if_room_open(recording_id=recording.pk):
         return Recording.objects.get(pk=recording.pk)

@@ -49,7 +49,9 @@ def start_recording(*, room: Room, user: User) -> tuple[Recording, bool]:
     """Start a recording of the room's open session, or return the one already running (created=False)."""
     now = timezone.now()
     with transaction.atomic():
-        session = LiveSession.objects.select_for_update().filter(room=room).exclude(state=LiveSession.State.ENDED).first()
+        session = (
+            LiveSession.objects.select_for_update().filter(room=room).exclude(state=LiveSession.State.ENDED).first()
+        )
         if session is None:
             raise RecordingError("There is no live session in this room.")
         existing = Recording.objects.filter(room=room, state__in=Recording.ACTIVE_STATES).first()
@@ -58,7 +60,9 @@ def start_recording(*, room: Room, user: User) -> tuple[Recording, bool]:
         try:
             with transaction.atomic():
                 recording = Recording.objects.create(
-                    room=room, session=session, started_by=user,
+                    room=room,
+                    session=session,
+                    started_by=user,
                     cap_deadline=now + timedelta(seconds=settings.RECORDING_MAX_SECONDS),
                     first_media_deadline=now + timedelta(seconds=settings.FIRST_MEDIA_TIMEOUT_SECONDS),
                 )
@@ -72,8 +76,9 @@ def start_recording(*, room: Room, user: User) -> tuple[Recording, bool]:
 def mark_capturing(*, recording_id: int, capture_began: datetime) -> Recording | None:
     """The first media is on disk: tell everyone the session is being recorded."""
     began = min(capture_began, timezone.now())
-    recording = _transition(recording_id, from_states=(S.STARTING,), to_state=S.RECORDING,
-                            note="first media stored", started_at=began)
+    recording = _transition(
+        recording_id, from_states=(S.STARTING,), to_state=S.RECORDING, note="first media stored", started_at=began
+    )
     if recording is not None:
         events.announce_recording(recording)
     return recording
@@ -84,16 +89,22 @@ def stop_recording(
 ) -> Recording | None:
     """Stop capture; idempotent (a second stop, or a stop racing the sweep, does nothing)."""
     stopped = _transition(
-        recording.pk, from_states=(S.STARTING, S.RECORDING), to_state=S.STOPPING,
+        recording.pk,
+        from_states=(S.STARTING, S.RECORDING),
+        to_state=S.STOPPING,
         note=f"{reason}" + (f" by {by.username}" if by else ""),
-        stop_reason=reason, stopped_at=timezone.now(), stopped_by=by,
+        stop_reason=reason,
+        stopped_at=timezone.now(),
+        stopped_by=by,
     )
     if stopped is not None:
         events.announce_stopped(stopped, why=why)
     return stopped
 
 
-def stop_active_recording(*, room_id: int, reason: str, by: User | None = None, why: str | None = None) -> Recording | None:
+def stop_active_recording(
+    *, room_id: int, reason: str, by: User | None = None, why: str | None = None
+) -> Recording | None:
     active = Recording.objects.filter(room_id=room_id, state__in=(S.STARTING, S.RECORDING)).first()
     if active is None:
         return None
@@ -102,8 +113,11 @@ def stop_active_recording(*, room_id: int, reason: str, by: User | None = None, 
 
 def fail_recording(*, recording_id: int, error: str, from_states: tuple[str, ...] | None = None) -> Recording | None:
     failed = _transition(
-        recording_id, from_states=from_states or (S.STARTING, S.RECORDING, S.STOPPING, S.PROCESSING, S.HELD),
-        to_state=S.FAILED, note=error, error=error,
+        recording_id,
+        from_states=from_states or (S.STARTING, S.RECORDING, S.STOPPING, S.PROCESSING, S.HELD),
+        to_state=S.FAILED,
+        note=error,
+        error=error,
     )
     if failed is not None:
         events.announce_failed(failed, text=error)
@@ -116,12 +130,20 @@ def begin_processing(*, recording_id: int) -> Recording | None:
     if recording is None:
         return None
     if not Segment.objects.filter(track__recording_id=recording_id).exists():
-        return fail_recording(recording_id=recording_id, error="No media was recorded before the recording stopped.",
-                              from_states=(S.STOPPING,))
+        return fail_recording(
+            recording_id=recording_id,
+            error="No media was recorded before the recording stopped.",
+            from_states=(S.STOPPING,),
+        )
     from recordings import pipeline
 
-    processing = _transition(recording_id, from_states=(S.STOPPING,), to_state=S.PROCESSING,
-                             note="capture closed", duration=pipeline.recorded_duration(recording))
+    processing = _transition(
+        recording_id,
+        from_states=(S.STOPPING,),
+        to_state=S.PROCESSING,
+        note="capture closed",
+        duration=pipeline.recorded_duration(recording),
+    )
     if processing is not None:
         events.broadcast_state(processing)
         pipeline.schedule_finalize(processing)
@@ -130,11 +152,20 @@ def begin_processing(*, recording_id: int) -> Recording | None:
 
 def reprocess(*, recording_id: int) -> Recording | None:
     """Admin retry: process again from the stored segments (after a failure, or to rebuild the file)."""
-    return _transition(recording_id, from_states=(S.FAILED, S.AVAILABLE, S.HELD), to_state=S.PROCESSING,
-                       note="retry from segments", error="", progress=0, processing_heartbeat=None, output_path="")
+    return _transition(
+        recording_id,
+        from_states=(S.FAILED, S.AVAILABLE, S.HELD),
+        to_state=S.PROCESSING,
+        note="retry from segments",
+        error="",
+        progress=0,
+        processing_heartbeat=None,
+        output_path="",
+    )
 
 
 # --- Broadcast rooms: held until the room is closed (SPEC "Live broadcast rooms") -------------
+
 
 def hold_if_room_open(*, recording_id: int) -> bool:
     """Finalize's last step: True if this broadcast recording must wait for the room to close (held).
@@ -149,8 +180,9 @@ def hold_if_room_open(*, recording_id: int) -> bool:
         session = LiveSession.objects.select_for_update().get(pk=recording.session_id)
         if session.state == LiveSession.State.ENDED and session.room_closed:
             return False
-        held = _transition(recording_id, from_states=(S.PROCESSING,), to_state=S.HELD,
-                           note="broadcast: the room has not been closed")
+        held = _transition(
+            recording_id, from_states=(S.PROCESSING,), to_state=S.HELD, note="broadcast: the room has not been closed"
+        )
         if held is None:
             return False
         events.announce_held(held)
@@ -204,8 +236,9 @@ def accepts_segments(recording: Recording, *, now: datetime | None = None) -> bo
     return False
 
 
-def timeline_start(*, recording: Recording, track: Track, client_start_ms: float | None,
-                   duration: float | None, received_at: datetime) -> float:
+def timeline_start(
+    *, recording: Recording, track: Track, client_start_ms: float | None, duration: float | None, received_at: datetime
+) -> float:
     """Seconds on the recording's timeline, from the browser's clock corrected by the server-measured offset."""
     origin = recording.created_at.timestamp()
     if client_start_ms is not None:
@@ -218,8 +251,18 @@ def timeline_start(*, recording: Recording, track: Track, client_start_ms: float
 
 
 def record_segment(
-    *, recording: Recording, user: User, client_id: str, kind: str, seq: int, relpath: str, size: int,
-    sha256: str, client_start_ms: float | None, duration: float | None, final: bool = False,
+    *,
+    recording: Recording,
+    user: User,
+    client_id: str,
+    kind: str,
+    seq: int,
+    relpath: str,
+    size: int,
+    sha256: str,
+    client_start_ms: float | None,
+    duration: float | None,
+    final: bool = False,
 ) -> IngestResult:
     """Record a durable segment; a retry of the same bytes returns the first row (idempotent).
 
@@ -231,17 +274,20 @@ def record_segment(
     if track is None:  # the track's first segment: its clock offset is the one measured over the socket
         offset = meeting_services.clock_offset_for(session_id=recording.session_id, user_id=user.pk)
         track, _ = Track.objects.get_or_create(
-            recording=recording, client_id=client_id,
+            recording=recording,
+            client_id=client_id,
             defaults={"user": user, "kind": kind, "clock_offset": offset or 0.0},
         )
     if track.user_id != user.pk or track.kind != kind:
         raise RecordingError("That track belongs to someone else or is of another kind.")
-    start = timeline_start(recording=recording, track=track, client_start_ms=client_start_ms,
-                           duration=duration, received_at=received_at)
+    start = timeline_start(
+        recording=recording, track=track, client_start_ms=client_start_ms, duration=duration, received_at=received_at
+    )
     try:
         with transaction.atomic():
-            segment = Segment.objects.create(track=track, seq=seq, path=relpath, size=size, start=start,
-                                             duration=duration, sha256=sha256)
+            segment = Segment.objects.create(
+                track=track, seq=seq, path=relpath, size=size, start=start, duration=duration, sha256=sha256
+            )
     except IntegrityError:  # already stored (a retry, or the same retry racing itself)
         segment = Segment.objects.get(track=track, seq=seq)
         if segment.sha256 != sha256:

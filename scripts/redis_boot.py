@@ -49,9 +49,23 @@ def ensure_redis(url: str | None = None) -> tuple[str, subprocess.Popen | None]:
     port = parsed.port or 6379
     workdir = tempfile.mkdtemp(prefix="liverec-redis-")
     proc = subprocess.Popen(
-        [bundled_redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", workdir, "--maxclients", "4000"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        [
+            bundled_redis_server(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+            "--maxclients",
+            "4000",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:

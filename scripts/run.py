@@ -72,16 +72,56 @@ def main() -> int:
     try:
         subprocess.run([py, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
         # seed_demo is idempotent and prints the logins, which the banner repeats once all is up.
-        logins = subprocess.run([py, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True,
-                                capture_output=True, text=True).stdout
-        procs.append(subprocess.Popen(
-            [py, "-m", "config.daphne", "-b", args.host, "-p", str(args.port), "config.asgi:application"], cwd=ROOT, env=env))
-        procs.append(subprocess.Popen(
-            [py, "-m", "celery", "-A", "config", "worker", "-Q", "default,media", "-c", str(args.concurrency),
-             "--loglevel", "INFO", "-n", f"worker-{args.port}@%h"], cwd=ROOT, env=env))
-        procs.append(subprocess.Popen(
-            [py, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
-             "--schedule", str(var_dir / f"celerybeat-schedule-{args.port}")], cwd=ROOT, env=env))
+        logins = subprocess.run(
+            [py, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        ).stdout
+        procs.append(
+            subprocess.Popen(
+                [py, "-m", "config.daphne", "-b", args.host, "-p", str(args.port), "config.asgi:application"],
+                cwd=ROOT,
+                env=env,
+            )
+        )
+        procs.append(
+            subprocess.Popen(
+                [
+                    py,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "-Q",
+                    "default,media",
+                    "-c",
+                    str(args.concurrency),
+                    "--loglevel",
+                    "INFO",
+                    "-n",
+                    f"worker-{args.port}@%h",
+                ],
+                cwd=ROOT,
+                env=env,
+            )
+        )
+        procs.append(
+            subprocess.Popen(
+                [
+                    py,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "beat",
+                    "--loglevel",
+                    "INFO",
+                    "--schedule",
+                    str(var_dir / f"celerybeat-schedule-{args.port}"),
+                ],
+                cwd=ROOT,
+                env=env,
+            )
+        )
         url = f"http://{args.host}:{args.port}/"
         wait_for_http(url + "login/", procs)
         print("\n" + "=" * 64, flush=True)

@@ -26,7 +26,6 @@ from fractions import Fraction
 
 import av
 
-
 AAC_FRAME_SAMPLES = 1024  # every AAC-LC packet decodes to this many samples
 
 
@@ -172,8 +171,9 @@ def _audio_packets(pieces: Sequence[AudioPiece], out_tb: Fraction) -> Iterator[t
                 continue
             samples = piece.start_sample + round(packet.pts * tb * rate)
             if expected is not None and samples != expected:
-                raise AssemblyError(f"audio window {index} does not continue the one before "
-                                    f"(sample {samples}, expected {expected})")
+                raise AssemblyError(
+                    f"audio window {index} does not continue the one before (sample {samples}, expected {expected})"
+                )
             expected = samples + AAC_FRAME_SAMPLES
             pts = round(Fraction(samples, rate) / out_tb)
             packet.pts = packet.dts = pts

@@ -10,10 +10,9 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from tests.browser.conftest import notice
-
 from recordings.media.assemble import probe
 from recordings.models import Recording, Segment
+from tests.browser.conftest import notice
 
 pytestmark = pytest.mark.browser
 
@@ -103,4 +102,4 @@ def test_host_records_and_both_participants_are_captured(live, demo, sign_in, jo
     with av.open(recording.output_path) as container:
         frame = next(f for f in container.decode(video=0) if f.time >= 2.0).to_ndarray(format="rgb24")
     for x in (480, 1440):
-        assert frame[300:780, x - 200:x + 200].mean() > 40, x
+        assert frame[300:780, x - 200 : x + 200].mean() > 40, x

@@ -7,7 +7,8 @@ from django.contrib import admin
 from django.urls import reverse
 
 ADMIN_MODELS = sorted(
-    (model._meta.app_label, model._meta.model_name) for model in admin.site._registry
+    (model._meta.app_label, model._meta.model_name)
+    for model in admin.site._registry
     if model._meta.app_label in {"meetings", "recordings", "media_library"}
 )
 

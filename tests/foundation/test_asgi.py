@@ -49,7 +49,8 @@ async def test_foreign_origin_is_refused(demo, client) -> None:
 
     cookie = await sync_to_async(session_cookie)(client, demo.users["host"])
     communicator = WebsocketCommunicator(
-        application, f"/ws/rooms/{demo.rooms['single'].pk}/",
+        application,
+        f"/ws/rooms/{demo.rooms['single'].pk}/",
         headers=[(b"origin", b"http://evil.example"), (b"host", b"localhost"), (b"cookie", cookie.encode())],
     )
     connected, _ = await communicator.connect(timeout=5)

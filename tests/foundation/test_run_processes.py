@@ -34,12 +34,20 @@ def running(tmp_path_factory):
     port, redis_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update(
-        DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}", REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
-        VAR_DIR=str(tmp / "var"), SWEEP_INTERVAL_SECONDS="1",
+        DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
+        REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+        VAR_DIR=str(tmp / "var"),
+        SWEEP_INTERVAL_SECONDS="1",
     )
     log = open(tmp / "run.log", "w+")
-    proc = subprocess.Popen([sys.executable, "scripts/run.py", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "scripts/run.py", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         text = (tmp / "run.log").read_text()
@@ -62,8 +70,11 @@ def login(base: str, username: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base, follow_redirects=False, timeout=10) as client:
         page = client.get("/login/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        response = client.post("/login/", data={"username": username, "password": DEMO_PASSWORD,
-                                                "csrfmiddlewaretoken": token}, headers={"Referer": base + "/login/"})
+        response = client.post(
+            "/login/",
+            data={"username": username, "password": DEMO_PASSWORD, "csrfmiddlewaretoken": token},
+            headers={"Referer": base + "/login/"},
+        )
         assert response.status_code == 302, f"login as {username} failed"
         yield client
 
@@ -82,10 +93,17 @@ def test_sign_in_page_and_static(running) -> None:
     assert httpx.get(running["url"] + "/static/css/app.css").status_code == 200
 
 
-@pytest.mark.parametrize("username,sees", [
-    ("host", "Weekly planning"), ("moderator", "Product team live"), ("participant", "Weekly planning"),
-    ("coeditor", "Weekly planning"), ("outsider", "You have no rooms yet"), ("admin", "Admin"),
-])
+@pytest.mark.parametrize(
+    "username,sees",
+    [
+        ("host", "Weekly planning"),
+        ("moderator", "Product team live"),
+        ("participant", "Weekly planning"),
+        ("coeditor", "Weekly planning"),
+        ("outsider", "You have no rooms yet"),
+        ("admin", "Admin"),
+    ],
+)
 def test_home_page_for_each_demo_user(running, username: str, sees: str) -> None:
     with login(running["url"], username) as client:
         page = client.get("/")

@@ -66,8 +66,7 @@ def test_bulk_room_listing_agrees_with_single_room_roles(demo) -> None:
     for user in demo.users.values():
         listed = {item.room.pk: item.role for item in selectors.rooms_for_user(user=user)}
         expected = {
-            room.pk: role for room in Room.objects.all()
-            if (role := permissions.session_role(user, room)) is not None
+            room.pk: role for room in Room.objects.all() if (role := permissions.session_role(user, room)) is not None
         }
         assert listed == expected, user.username
 

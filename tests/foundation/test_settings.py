@@ -14,8 +14,9 @@ GOOD_SECRET = "q8Zr1xV0pL3nW5tY7uB9cD2fG4hJ6kM8nP0rS2tV4wX6yZ8aB1cD3eF5gH7j"
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
     full_env.update(env)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_production_refuses_debug() -> None:
@@ -31,8 +32,15 @@ def test_production_refuses_insecure_secret() -> None:
 
 
 def test_check_deploy_passes_with_production_settings() -> None:
-    result = manage("check", "--deploy", "--fail-level", "WARNING",
-                    DJANGO_SETTINGS_MODULE="config.settings_production", SECRET_KEY=GOOD_SECRET, DEBUG="0")
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SETTINGS_MODULE="config.settings_production",
+        SECRET_KEY=GOOD_SECRET,
+        DEBUG="0",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -42,9 +50,11 @@ def test_no_missing_migrations() -> None:
 
 
 def test_s3_storage_is_chosen_when_a_bucket_is_set() -> None:
-    code = ("from django.conf import settings; import django; django.setup();"
-            "from django.core.files.storage import default_storage as s;"
-            "b = s.bucket_name; print(type(s._wrapped).__module__, b, s.querystring_auth)")
+    code = (
+        "from django.conf import settings; import django; django.setup();"
+        "from django.core.files.storage import default_storage as s;"
+        "b = s.bucket_name; print(type(s._wrapped).__module__, b, s.querystring_auth)"
+    )
     env = {k: v for k, v in os.environ.items()}
     env.update(AWS_STORAGE_BUCKET_NAME="recs", DJANGO_SETTINGS_MODULE="config.settings")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)

@@ -6,8 +6,7 @@ import os
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import av
@@ -83,8 +82,10 @@ def library_settings(settings, tmp_path: Path) -> Path:
     """Storage in a temp dir, no sleeping between storage retries, an in-memory channel layer."""
     media = tmp_path / "media"
     settings.STORAGES = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(media), "base_url": "/media-files/"}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(media), "base_url": "/media-files/"},
+        },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MEDIA_ROOT = str(media)
@@ -93,16 +94,28 @@ def library_settings(settings, tmp_path: Path) -> Path:
     return media
 
 
-def make_recording(room: Room, starter: User, *, state: str = Recording.State.PROCESSING,
-                   started_at: datetime | None = None, progress: int = 0) -> Recording:
+def make_recording(
+    room: Room,
+    starter: User,
+    *,
+    state: str = Recording.State.PROCESSING,
+    started_at: datetime | None = None,
+    progress: int = 0,
+) -> Recording:
     now = timezone.now()
     session = LiveSession.objects.filter(room=room).exclude(state=LiveSession.State.ENDED).first()
     if session is None:
         session = LiveSession.objects.create(room=room, started_at=now, max_end_at=now + timedelta(hours=24))
     return Recording.objects.create(
-        room=room, session=session, started_by=starter, state=state, progress=progress,
-        started_at=started_at or now, cap_deadline=now + timedelta(hours=24),
-        first_media_deadline=now + timedelta(seconds=60), duration=1.0,
+        room=room,
+        session=session,
+        started_by=starter,
+        state=state,
+        progress=progress,
+        started_at=started_at or now,
+        cap_deadline=now + timedelta(hours=24),
+        first_media_deadline=now + timedelta(seconds=60),
+        duration=1.0,
     )
 
 
@@ -128,15 +141,18 @@ def cast(demo: DemoData) -> Cast:
     for kind in ("single", "channel", "integration"):
         room = rooms[kind]
         room.moderators.add(u["starter"])  # the starter is a room moderator who started the recording
-        RoomCollaborator.objects.update_or_create(room=room, user=u["coeditor"],
-                                                  defaults={"role": CollaboratorRole.CO_EDITOR})
-        RoomCollaborator.objects.update_or_create(room=room, user=u["copublisher"],
-                                                  defaults={"role": CollaboratorRole.CO_PUBLISHER})
+        RoomCollaborator.objects.update_or_create(
+            room=room, user=u["coeditor"], defaults={"role": CollaboratorRole.CO_EDITOR}
+        )
+        RoomCollaborator.objects.update_or_create(
+            room=room, user=u["copublisher"], defaults={"role": CollaboratorRole.CO_PUBLISHER}
+        )
     # Channel room: "participant" joins as an invitee, "member" is a plain channel member.
     ChannelMembership.objects.filter(channel=demo.channel, user=u["participant"]).delete()
     rooms["channel"].invitees.add(u["participant"])
-    ChannelMembership.objects.update_or_create(channel=demo.channel, user=u["member"],
-                                               defaults={"role": ChannelRole.MEMBER})
+    ChannelMembership.objects.update_or_create(
+        channel=demo.channel, user=u["member"], defaults={"role": ChannelRole.MEMBER}
+    )
     return Cast(demo=demo, users=u)
 
 
@@ -144,8 +160,9 @@ def cast(demo: DemoData) -> Cast:
 def publish(cast: Cast, mp4_file: Callable[..., Path], django_capture_on_commit_callbacks) -> Callable[..., MediaEntry]:
     """Publish a fresh recording of a room, started by `starter`; on-commit callbacks run."""
 
-    def run(kind: str = "single", *, starter: str = "starter", pad: int = 0,
-            started_at: datetime | None = None) -> MediaEntry:
+    def run(
+        kind: str = "single", *, starter: str = "starter", pad: int = 0, started_at: datetime | None = None
+    ) -> MediaEntry:
         recording = make_recording(cast.room(kind), cast.users[starter], started_at=started_at)
         with django_capture_on_commit_callbacks(execute=True):
             return services.publish_recording(recording=recording, mp4_path=str(mp4_file(pad=pad)))
@@ -157,4 +174,4 @@ def add_coviewer(entry: MediaEntry, user: User) -> None:
     EntryCollaborator.objects.get_or_create(entry=entry, user=user, defaults={"role": CollaboratorRole.CO_VIEWER})
 
 
-UTC = dt_timezone.utc
+UTC = UTC

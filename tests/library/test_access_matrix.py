@@ -75,9 +75,18 @@ MATRIX = {
 
 # Role -> demo/cast username (None: not signed in).
 ROLE_USERS = {
-    "creator": "starter", "room_owner": "host", "channel_owner": "chanowner", "co_editor": "coeditor",
-    "co_publisher": "copublisher", "co_viewer": "coviewer", "moderator": "moderator", "channel_member": "member",
-    "participant": "participant", "outsider": "outsider", "anonymous": None, "share_link": "linkholder",
+    "creator": "starter",
+    "room_owner": "host",
+    "channel_owner": "chanowner",
+    "co_editor": "coeditor",
+    "co_publisher": "copublisher",
+    "co_viewer": "coviewer",
+    "moderator": "moderator",
+    "channel_member": "member",
+    "participant": "participant",
+    "outsider": "outsider",
+    "anonymous": None,
+    "share_link": "linkholder",
     "staff": "staffer",
 }
 
@@ -172,8 +181,7 @@ def test_access_matrix(client, cast, world, kind: str, role: str) -> None:
 
     # 1. The policy.
     policy = {
-        action: permissions.can(user, action, entry, share_token=token if via_link else None)
-        for action in ACTIONS
+        action: permissions.can(user, action, entry, share_token=token if via_link else None) for action in ACTIONS
     }
     assert policy == expected, f"{kind}/{role}: policy {policy}"
     listed = user is not None and permissions.visible_entries(user).filter(pk=entry.pk).exists()

@@ -35,19 +35,22 @@ def test_reassign_owner_with_an_intermediate_form(client, cast, publish) -> None
     form = client.post(url, {"action": "reassign_owner", ACTION_CHECKBOX_NAME: [entry.pk]})
     assert form.status_code == 200 and b"New owner" in form.content and entry.title.encode() in form.content
     target = cast.users["coeditor"]  # a co-editor becomes the owner and stops being a collaborator
-    done = client.post(url, {"action": "reassign_owner", ACTION_CHECKBOX_NAME: [entry.pk], "apply": "1",
-                             "new_owner": target.pk})
+    done = client.post(
+        url, {"action": "reassign_owner", ACTION_CHECKBOX_NAME: [entry.pk], "apply": "1", "new_owner": target.pk}
+    )
     assert done.status_code == 302
     entry.refresh_from_db()
     assert entry.owner == target and not entry.collaborators.filter(user=target).exists()
-    bad = client.post(url, {"action": "reassign_owner", ACTION_CHECKBOX_NAME: [entry.pk], "apply": "1",
-                            "new_owner": "999999"})
+    bad = client.post(
+        url, {"action": "reassign_owner", ACTION_CHECKBOX_NAME: [entry.pk], "apply": "1", "new_owner": "999999"}
+    )
     assert bad.status_code == 200 and b"Select a valid choice" in bad.content
 
 
 @pytest.mark.django_db
-def test_republish_entry_from_admin_restores_a_lost_file(client, cast, publish, run_tasks_inline, tmp_path,
-                                                         django_capture_on_commit_callbacks) -> None:
+def test_republish_entry_from_admin_restores_a_lost_file(
+    client, cast, publish, run_tasks_inline, tmp_path, django_capture_on_commit_callbacks
+) -> None:
     entry = publish("single")
     recording = entry.source_recording
     # The recordings side keeps the verified MP4 in the work area (output_path).
@@ -57,15 +60,17 @@ def test_republish_entry_from_admin_restores_a_lost_file(client, cast, publish, 
     default_storage.delete(entry.file.name)
     client.force_login(cast.users["admin"])
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/admin/media_library/mediaentry/",
-                               {"action": "republish_entries", ACTION_CHECKBOX_NAME: [entry.pk]})
+        response = client.post(
+            "/admin/media_library/mediaentry/", {"action": "republish_entries", ACTION_CHECKBOX_NAME: [entry.pk]}
+        )
     assert response.status_code == 302 and run_tasks_inline == [recording.pk]
     assert default_storage.exists(entry.file.name) and MediaEntry.objects.count() == 1
 
 
 @pytest.mark.django_db
-def test_recording_actions_retry_and_republish(client, cast, mp4_file, run_tasks_inline, monkeypatch,
-                                               django_capture_on_commit_callbacks) -> None:
+def test_recording_actions_retry_and_republish(
+    client, cast, mp4_file, run_tasks_inline, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
     # recordings/admin.py is wired by the lead; here the actions are attached for the test only.
     monkeypatch.setattr(RecordingAdmin, "actions", [retry_publishing, republish_recordings])
     failed = make_recording(cast.room("single"), cast.users["starter"], state=Recording.State.FAILED)
@@ -76,8 +81,9 @@ def test_recording_actions_retry_and_republish(client, cast, mp4_file, run_tasks
     client.force_login(cast.users["admin"])
     url = "/admin/recordings/recording/"
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {"action": "retry_publishing",
-                                     ACTION_CHECKBOX_NAME: [failed.pk, missing.pk, live.pk]}, follow=True)
+        response = client.post(
+            url, {"action": "retry_publishing", ACTION_CHECKBOX_NAME: [failed.pk, missing.pk, live.pk]}, follow=True
+        )
     assert run_tasks_inline == [failed.pk]
     page = response.content.decode()
     assert "Publishing queued for 1 recording" in page and "MP4 is missing" in page and "left alone" in page
@@ -89,8 +95,9 @@ def test_recording_actions_retry_and_republish(client, cast, mp4_file, run_tasks
 
 
 @pytest.mark.django_db
-def test_deleting_in_the_admin_deletes_the_stored_file(client, cast, publish,
-                                                      django_capture_on_commit_callbacks) -> None:
+def test_deleting_in_the_admin_deletes_the_stored_file(
+    client, cast, publish, django_capture_on_commit_callbacks
+) -> None:
     entry = publish("single")
     name = entry.file.name
     client.force_login(cast.users["admin"])

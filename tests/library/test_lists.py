@@ -17,11 +17,21 @@ from tests.library.conftest import make_recording
 
 def make_entries(owner: User, count: int, *, prefix: str = "Entry", **extra: object) -> list[MediaEntry]:
     now = timezone.now()
-    entries = MediaEntry.objects.bulk_create([
-        MediaEntry(title=f"{prefix} {i:05d}", owner=owner, creator=owner, size=1000 + i, duration=60.0 + i,
-                   file=f"entries/x/{i}.mp4", content_type="video/mp4", **extra)
-        for i in range(count)
-    ])
+    entries = MediaEntry.objects.bulk_create(
+        [
+            MediaEntry(
+                title=f"{prefix} {i:05d}",
+                owner=owner,
+                creator=owner,
+                size=1000 + i,
+                duration=60.0 + i,
+                file=f"entries/x/{i}.mp4",
+                content_type="video/mp4",
+                **extra,
+            )
+            for i in range(count)
+        ]
+    )
     # Distinct, increasing creation times: entry i is the i-th newest from the end.
     for i, entry in enumerate(entries):
         MediaEntry.objects.filter(pk=entry.pk).update(created_at=now - timedelta(minutes=count - i))
@@ -83,8 +93,9 @@ def test_my_media_query_count_is_constant(client, cast) -> None:
     make_recording(cast.room("single"), cast.users["starter"], progress=40)
     small = count_queries(client, "/my-media/")
     others = make_entries(cast.users["outsider"], 30, prefix="Other")
-    EntryCollaborator.objects.bulk_create([
-        EntryCollaborator(entry=e, user=host, role=CollaboratorRole.CO_EDITOR) for e in others])
+    EntryCollaborator.objects.bulk_create(
+        [EntryCollaborator(entry=e, user=host, role=CollaboratorRole.CO_EDITOR) for e in others]
+    )
     make_recording(cast.room("channel"), cast.users["starter"], progress=10)
     big = count_queries(client, "/my-media/")
     assert small == big <= 10, (small, big)

@@ -11,21 +11,32 @@ from media_library.models import Folder, MediaEntry
 
 
 def upload(client, room, name: str, data: bytes, content_type: str = "application/octet-stream", **extra):
-    return client.post(f"/rooms/{room.pk}/media/",
-                       {"action": "upload", "file": SimpleUploadedFile(name, data, content_type=content_type), **extra})
+    return client.post(
+        f"/rooms/{room.pk}/media/",
+        {"action": "upload", "file": SimpleUploadedFile(name, data, content_type=content_type), **extra},
+    )
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("who,status", [
-    ("host", 200), ("coeditor", 200), ("moderator", 200), ("admin", 404), ("participant", 404), ("outsider", 404),
-])
+@pytest.mark.parametrize(
+    "who,status",
+    [
+        ("host", 200),
+        ("coeditor", 200),
+        ("moderator", 200),
+        ("admin", 404),
+        ("participant", 404),
+        ("outsider", 404),
+    ],
+)
 def test_only_hosts_and_moderators_open_it(client, cast, who: str, status: int) -> None:
     room = cast.room("single")
     client.force_login(cast.users[who])
     assert client.get(f"/rooms/{room.pk}/media/").status_code == status
     assert client.get(f"/rooms/{room.pk}/media/panel/").status_code == status
     assert client.post(f"/rooms/{room.pk}/media/", {"action": "create_folder", "name": "x"}).status_code in (
-        404 if status == 404 else 302,)
+        404 if status == 404 else 302,
+    )
 
 
 @pytest.mark.django_db
@@ -155,7 +166,9 @@ def test_folders_create_rename_delete(client, cast) -> None:
 
 
 @pytest.mark.django_db
-def test_rename_and_delete_entries_from_media_and_files(client, cast, publish, django_capture_on_commit_callbacks) -> None:
+def test_rename_and_delete_entries_from_media_and_files(
+    client, cast, publish, django_capture_on_commit_callbacks
+) -> None:
     room = cast.room("single")
     url = f"/rooms/{room.pk}/media/"
     client.force_login(cast.users["moderator"])
@@ -245,8 +258,9 @@ def test_collaborators_and_share_links_on_the_entry_page(client, cast, publish) 
     client.force_login(cast.users["host"])
     page = client.get(f"/media/{entry.pk}/").content.decode()
     assert "<video" in page and f'src="/media/{entry.pk}/stream/"' in page and "Collaborators" in page
-    response = client.post(f"/media/{entry.pk}/", {"action": "add_collaborator", "username": "Outsider",
-                                                   "role": "co_viewer"})
+    response = client.post(
+        f"/media/{entry.pk}/", {"action": "add_collaborator", "username": "Outsider", "role": "co_viewer"}
+    )
     assert response.status_code == 302
     assert permissions.can(cast.users["outsider"], "stream", entry)
     client.post(f"/media/{entry.pk}/", {"action": "add_collaborator", "username": "outsider", "role": "co_editor"})
@@ -274,7 +288,11 @@ def test_nul_and_control_characters_are_cleaned_not_500(client, cast, publish) -
     entry.refresh_from_db()
     assert entry.title == "Planning"
     assert client.post(f"/media/{entry.pk}/", {"action": "rename", "title": "\x00"}).status_code == 400
-    assert client.post(f"/media/{entry.pk}/", {"action": "add_collaborator", "username": "out\x00sider",
-                                               "role": "co_viewer"}).status_code == 302
+    assert (
+        client.post(
+            f"/media/{entry.pk}/", {"action": "add_collaborator", "username": "out\x00sider", "role": "co_viewer"}
+        ).status_code
+        == 302
+    )
     assert client.post(f"/rooms/{room.pk}/media/", {"action": "create_folder", "name": "A\x00B"}).status_code == 302
     assert room.folders.filter(name="AB").exists()

@@ -28,7 +28,10 @@ def test_publish_creates_a_ready_entry_with_file_poster_and_facts(cast, publish,
     recording = entry.source_recording
     recording.refresh_from_db()
     assert recording.state == Recording.State.AVAILABLE and recording.progress == 100 and recording.available_at
-    assert RecordingTransition.objects.filter(recording=recording, from_state="processing", to_state="available").count() == 1
+    assert (
+        RecordingTransition.objects.filter(recording=recording, from_state="processing", to_state="available").count()
+        == 1
+    )
     assert entry.status == MediaEntry.Status.READY and entry.kind == MediaEntry.Kind.VIDEO
     assert entry.content_type == "video/mp4"
     assert entry.file.name == f"recordings/{recording.uid}/recording.mp4"
@@ -40,25 +43,39 @@ def test_publish_creates_a_ready_entry_with_file_poster_and_facts(cast, publish,
 
 
 @pytest.mark.django_db
-def test_publish_twice_gives_one_entry_one_file_one_set_of_notices(cast, publish, mp4_file, library_settings,
-                                                                   django_capture_on_commit_callbacks) -> None:
+def test_publish_twice_gives_one_entry_one_file_one_set_of_notices(
+    cast, publish, mp4_file, library_settings, django_capture_on_commit_callbacks
+) -> None:
     entry = publish("channel")
     recording = entry.source_recording
-    before = (MediaEntry.objects.count(), EntryCollaborator.objects.count(), ChannelPublication.objects.count(),
-              RecordingNotice.objects.count(), Folder.objects.count(), stored_files(library_settings))
+    before = (
+        MediaEntry.objects.count(),
+        EntryCollaborator.objects.count(),
+        ChannelPublication.objects.count(),
+        RecordingNotice.objects.count(),
+        Folder.objects.count(),
+        stored_files(library_settings),
+    )
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         again = services.publish_recording(recording=recording, mp4_path=str(mp4_file()))
     assert again.pk == entry.pk
-    after = (MediaEntry.objects.count(), EntryCollaborator.objects.count(), ChannelPublication.objects.count(),
-             RecordingNotice.objects.count(), Folder.objects.count(), stored_files(library_settings))
+    after = (
+        MediaEntry.objects.count(),
+        EntryCollaborator.objects.count(),
+        ChannelPublication.objects.count(),
+        RecordingNotice.objects.count(),
+        Folder.objects.count(),
+        stored_files(library_settings),
+    )
     assert after == before
     assert callbacks == []  # nobody is told twice
     assert RecordingTransition.objects.filter(recording=recording, to_state="available").count() == 1
 
 
 @pytest.mark.django_db
-def test_retry_after_a_crash_between_upload_and_database_finishes_the_job(cast, mp4_file, monkeypatch,
-                                                                          library_settings) -> None:
+def test_retry_after_a_crash_between_upload_and_database_finishes_the_job(
+    cast, mp4_file, monkeypatch, library_settings
+) -> None:
     recording = make_recording(cast.room("single"), cast.users["starter"])
     path = str(mp4_file())
 
@@ -179,7 +196,8 @@ def test_name_falls_back_to_created_at_and_utc(cast, mp4_file) -> None:
     room.save()
     recording = make_recording(room, cast.users["starter"])
     Recording.objects.filter(pk=recording.pk).update(
-        started_at=None, created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+        started_at=None, created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    )
     entry = services.publish_recording(recording=recording, mp4_path=str(mp4_file()))
     assert entry.title == "Rec - 2026-01-02 03:04:05 - Weekly planning"
 
@@ -241,14 +259,19 @@ def test_integration_room_makes_the_creator_the_owner(cast, publish) -> None:
 
 
 def notices_by_user(recording: Recording) -> dict[str, int | None]:
-    return {n.user.username: n.entry_id for n in RecordingNotice.objects.filter(recording=recording).select_related("user")}
+    return {
+        n.user.username: n.entry_id for n in RecordingNotice.objects.filter(recording=recording).select_related("user")
+    }
 
 
 @pytest.mark.django_db
 def test_notices_with_a_link_for_access_and_without_for_other_leaders(cast, publish) -> None:
     entry = publish("single")
     assert notices_by_user(entry.source_recording) == {
-        "starter": entry.pk, "host": entry.pk, "coeditor": entry.pk, "copublisher": entry.pk,
+        "starter": entry.pk,
+        "host": entry.pk,
+        "coeditor": entry.pk,
+        "copublisher": entry.pk,
         "moderator": None,  # a room moderator without access: told it is available to its owner
     }
 
@@ -271,8 +294,9 @@ def test_channel_room_notices_follow_channel_roles(cast, publish) -> None:
 
 
 @pytest.mark.django_db
-def test_realtime_events_go_to_each_persons_group_after_commit(cast, mp4_file,
-                                                               django_capture_on_commit_callbacks) -> None:
+def test_realtime_events_go_to_each_persons_group_after_commit(
+    cast, mp4_file, django_capture_on_commit_callbacks
+) -> None:
     layer = get_channel_layer()
     inbox = {}
     for username in ("starter", "moderator"):
@@ -287,9 +311,13 @@ def test_realtime_events_go_to_each_persons_group_after_commit(cast, mp4_file,
     linked = async_to_sync(layer.receive)(inbox["starter"])
     notice = RecordingNotice.objects.get(recording=recording, user=cast.users["starter"])
     assert linked == {
-        "type": "recording.available", "recording_id": recording.pk, "entry_id": entry.pk,
-        "url": f"/media/{entry.pk}/", "text": "Your recording file is available",
-        "notice_id": notice.pk, "seen_url": f"/notices/{notice.pk}/seen/",
+        "type": "recording.available",
+        "recording_id": recording.pk,
+        "entry_id": entry.pk,
+        "url": f"/media/{entry.pk}/",
+        "text": "Your recording file is available",
+        "notice_id": notice.pk,
+        "seen_url": f"/notices/{notice.pk}/seen/",
     }
     unlinked = async_to_sync(layer.receive)(inbox["moderator"])
     assert unlinked["entry_id"] is None and unlinked["url"] is None
@@ -297,8 +325,9 @@ def test_realtime_events_go_to_each_persons_group_after_commit(cast, mp4_file,
 
 
 @pytest.mark.django_db
-def test_a_broken_channel_layer_does_not_fail_the_publish(cast, mp4_file, monkeypatch,
-                                                          django_capture_on_commit_callbacks) -> None:
+def test_a_broken_channel_layer_does_not_fail_the_publish(
+    cast, mp4_file, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
     class Broken:
         async def group_send(self, group: str, message: dict) -> None:
             raise ConnectionError("redis down")
@@ -321,8 +350,9 @@ def test_given_poster_is_used(cast, mp4_file, tmp_path) -> None:
 
 
 @pytest.mark.django_db
-def test_republish_after_the_owner_deleted_the_entry_makes_a_new_one(cast, publish, mp4_file,
-                                                                     django_capture_on_commit_callbacks) -> None:
+def test_republish_after_the_owner_deleted_the_entry_makes_a_new_one(
+    cast, publish, mp4_file, django_capture_on_commit_callbacks
+) -> None:
     entry = publish("single")
     recording = entry.source_recording
     with django_capture_on_commit_callbacks(execute=True):

@@ -26,29 +26,40 @@ def moto_endpoint() -> Iterator[str]:
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="x", aws_secret_access_key="x",
-                 region_name="us-east-1").create_bucket(Bucket=BUCKET)
+    boto3.client(
+        "s3", endpoint_url=endpoint, aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1"
+    ).create_bucket(Bucket=BUCKET)
     yield endpoint
     server.stop()
 
 
 @pytest.fixture
 def s3_client(moto_endpoint: str):
-    return boto3.client("s3", endpoint_url=moto_endpoint, aws_access_key_id="x", aws_secret_access_key="x",
-                        region_name="us-east-1")
+    return boto3.client(
+        "s3", endpoint_url=moto_endpoint, aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1"
+    )
 
 
 @pytest.fixture
 def s3_storage(settings, moto_endpoint: str) -> None:
     """The default storage becomes S3 for this test, with a multipart threshold a small file crosses."""
     settings.STORAGES = {
-        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
-            "bucket_name": BUCKET, "endpoint_url": moto_endpoint, "access_key": "x", "secret_key": "x",
-            "region_name": "us-east-1", "addressing_style": "path", "file_overwrite": False,
-            "querystring_auth": True, "querystring_expire": 120,
-            # S3's smallest part is 5 MB, so a file of ~6 MB goes up in two parts.
-            "transfer_config": TransferConfig(multipart_threshold=5 * MB, multipart_chunksize=5 * MB),
-        }},
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": BUCKET,
+                "endpoint_url": moto_endpoint,
+                "access_key": "x",
+                "secret_key": "x",
+                "region_name": "us-east-1",
+                "addressing_style": "path",
+                "file_overwrite": False,
+                "querystring_auth": True,
+                "querystring_expire": 120,
+                # S3's smallest part is 5 MB, so a file of ~6 MB goes up in two parts.
+                "transfer_config": TransferConfig(multipart_threshold=5 * MB, multipart_chunksize=5 * MB),
+            },
+        },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     assert storage.is_s3(default_storage)
@@ -64,8 +75,9 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[st
 
 
 @pytest.mark.django_db
-def test_publish_uploads_multipart_and_signed_url_serves_ranges(s3_storage, s3_client, cast, mp4_file, client,
-                                                                django_capture_on_commit_callbacks) -> None:
+def test_publish_uploads_multipart_and_signed_url_serves_ranges(
+    s3_storage, s3_client, cast, mp4_file, client, django_capture_on_commit_callbacks
+) -> None:
     path = mp4_file(pad=6 * MB)
     local = path.read_bytes()
     recording = make_recording(cast.room("single"), cast.users["starter"])

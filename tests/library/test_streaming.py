@@ -11,24 +11,39 @@ from media_library import ranges
 from media_library.models import ShareLink
 
 
-@pytest.mark.parametrize("header,size,expected", [
-    ("bytes=0-99", 1000, (0, 99)),
-    ("bytes=100-199", 1000, (100, 199)),
-    ("bytes=900-", 1000, (900, 999)),
-    ("bytes=-100", 1000, (900, 999)),
-    ("bytes=-5000", 1000, (0, 999)),
-    ("bytes=990-5000", 1000, (990, 999)),
-    (" bytes = 5 - 6 ", 1000, (5, 6)),
-])
+@pytest.mark.parametrize(
+    "header,size,expected",
+    [
+        ("bytes=0-99", 1000, (0, 99)),
+        ("bytes=100-199", 1000, (100, 199)),
+        ("bytes=900-", 1000, (900, 999)),
+        ("bytes=-100", 1000, (900, 999)),
+        ("bytes=-5000", 1000, (0, 999)),
+        ("bytes=990-5000", 1000, (990, 999)),
+        (" bytes = 5 - 6 ", 1000, (5, 6)),
+    ],
+)
 def test_parse_good_ranges(header: str, size: int, expected: tuple[int, int]) -> None:
     parsed = ranges.parse_range(header, size)
     assert (parsed.start, parsed.end) == expected
 
 
-@pytest.mark.parametrize("header", [
-    "bytes=1000-", "bytes=5-1", "bytes=-0", "bytes=-", "bytes=abc", "items=0-1", "bytes=0-1,5-6",
-    "bytes=99999999999999999999999-", "", "bytes=0-1;", "garbage",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "bytes=1000-",
+        "bytes=5-1",
+        "bytes=-0",
+        "bytes=-",
+        "bytes=abc",
+        "items=0-1",
+        "bytes=0-1,5-6",
+        "bytes=99999999999999999999999-",
+        "",
+        "bytes=0-1;",
+        "garbage",
+    ],
+)
 def test_parse_bad_ranges(header: str) -> None:
     with pytest.raises(ranges.RangeNotSatisfiable):
         ranges.parse_range(header, 1000)

@@ -54,11 +54,22 @@ def database_url() -> str:
 def live_server_process(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[LiveServer]:
     port = free_port()
     log = tmp_path_factory.mktemp("daphne") / "daphne.log"
-    env = dict(os.environ, DATABASE_URL=database_url(), DJANGO_SETTINGS_MODULE="config.settings_test",
-               TEST_RUN_DIR=str(settings.TEST_RUN_DIR), REDIS_URL=settings.REDIS_URL, **LIVE_TIMINGS)
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url(),
+        DJANGO_SETTINGS_MODULE="config.settings_test",
+        TEST_RUN_DIR=str(settings.TEST_RUN_DIR),
+        REDIS_URL=settings.REDIS_URL,
+        **LIVE_TIMINGS,
+    )
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "config.daphne", "-b", "127.0.0.1", "-p", str(port),
-                                 "config.asgi:application"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "config.daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     server = LiveServer(url=f"http://127.0.0.1:{port}", port=port, log=log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -106,12 +117,15 @@ class RoomSocket:
         self.messages: list[dict] = []
         self.ws = None
 
-    async def __aenter__(self) -> "RoomSocket":
+    async def __aenter__(self) -> RoomSocket:
         import websockets
 
         self.ws = await websockets.connect(
-            f"{self.server.ws_url}/ws/rooms/{self.room_id}/", origin=websockets.Origin(self.server.url),
-            additional_headers={"Cookie": f"sessionid={self.cookie}"}, open_timeout=10)
+            f"{self.server.ws_url}/ws/rooms/{self.room_id}/",
+            origin=websockets.Origin(self.server.url),
+            additional_headers={"Cookie": f"sessionid={self.cookie}"},
+            open_timeout=10,
+        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -138,7 +152,7 @@ class RoomSocket:
                 raise AssertionError(f"no matching message within {timeout}s; got {self.messages}")
             try:
                 raw = await asyncio.wait_for(self.ws.recv(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
             message = json.loads(raw)
             self.messages.append(message)
@@ -175,7 +189,7 @@ def make_webm(path: Path, *, seconds: float = 1.0, color: tuple[int, int, int] =
         samples = int(seconds * 48000)
         tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(samples) / 48000)).astype(np.float32)
         for start in range(0, samples, 960):
-            chunk = tone[start:start + 960]
+            chunk = tone[start : start + 960]
             if len(chunk) < 960:
                 break
             aframe = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="flt", layout="mono")

@@ -33,12 +33,24 @@ def running(live, demo):
 def http(live, user) -> httpx.Client:
     cookie = session_cookie(Client(), user)
     token, csrf_cookie = csrf_pair()
-    return httpx.Client(base_url=live.url, timeout=20, cookies={"sessionid": cookie, "csrftoken": csrf_cookie},
-                        headers={"X-CSRFToken": token, "Origin": live.url})
+    return httpx.Client(
+        base_url=live.url,
+        timeout=20,
+        cookies={"sessionid": cookie, "csrftoken": csrf_cookie},
+        headers={"X-CSRFToken": token, "Origin": live.url},
+    )
 
 
-def put(client: httpx.Client, recording: Recording, body: bytes, *, seq: int = 0, track: str = "camera-abc",
-        room_id: int | None = None, **headers: str) -> httpx.Response:
+def put(
+    client: httpx.Client,
+    recording: Recording,
+    body: bytes,
+    *,
+    seq: int = 0,
+    track: str = "camera-abc",
+    room_id: int | None = None,
+    **headers: str,
+) -> httpx.Response:
     url = f"/rooms/{room_id or recording.room_id}/recordings/{recording.uid}/tracks/{track}/segments/{seq}"
     return client.put(url, content=body, headers={"X-Track-Kind": "camera", **headers})
 
@@ -129,8 +141,15 @@ def test_segments_land_on_one_timeline_with_measured_clock_offset(live, demo, ru
     from meetings.models import Presence
 
     session = running.session
-    Presence.objects.create(session=session, user=demo.users["participant"], channel_name="test-skewed",
-                            role="participant", last_seen=timezone.now(), clock_offset=-3600.0, clock_rtt=0.01)
+    Presence.objects.create(
+        session=session,
+        user=demo.users["participant"],
+        channel_name="test-skewed",
+        role="participant",
+        last_seen=timezone.now(),
+        clock_offset=-3600.0,
+        clock_rtt=0.01,
+    )
     origin = running.created_at.timestamp()
     skewed_start_ms = (origin + 5.0 + 3600.0) * 1000  # 5 s into the recording, on the fast clock
     with http(live, demo.users["participant"]) as client:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from django.db.backends.signals import connection_created
 from django.db import connections
+from django.db.backends.signals import connection_created
 from django.test import Client
 
 from config.asgi import application
@@ -84,7 +84,8 @@ def test_a_segment_costs_a_handful_of_statements(sender: Sender, statements: lis
             for seq in range(3):
                 before = len(statements)
                 response = await client.put(
-                    f"/rooms/{room.pk}/recordings/{recording.uid}/tracks/camera-x/segments/{seq}", content=body)
+                    f"/rooms/{room.pk}/recordings/{recording.uid}/tracks/camera-x/segments/{seq}", content=body
+                )
                 out.append((response.status_code, len(statements) - before))
         return out
 
@@ -95,7 +96,7 @@ def test_a_segment_costs_a_handful_of_statements(sender: Sender, statements: lis
     # role (one query), previous segment, track, then the INSERT in its transaction, and at most
     # one UPDATE re-opening composed windows. Through Django's view and middleware it was 17.
     steady = [count for _, count in results[1:]]
-    assert max(steady) <= 9, statements[-steady[-1]:]
+    assert max(steady) <= 9, statements[-steady[-1] :]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -125,9 +126,18 @@ def test_a_client_that_goes_away_mid_body_leaves_nothing(sender: Sender) -> None
     path = f"/rooms/{sender.room.pk}/recordings/{sender.recording.uid}/tracks/camera-x/segments/0"
     cookie = "; ".join(f"{k}={v}" for k, v in sender.cookies.items())
     scope = {
-        "type": "http", "method": "PUT", "path": path, "scheme": "http", "query_string": b"",
-        "headers": [(b"host", b"testserver"), (b"origin", BASE.encode()), (b"x-csrftoken", sender.token.encode()),
-                    (b"cookie", cookie.encode()), (b"content-length", str(len(sender.body)).encode())],
+        "type": "http",
+        "method": "PUT",
+        "path": path,
+        "scheme": "http",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"origin", BASE.encode()),
+            (b"x-csrftoken", sender.token.encode()),
+            (b"cookie", cookie.encode()),
+            (b"content-length", str(len(sender.body)).encode()),
+        ],
     }
 
     async def run() -> list[dict]:

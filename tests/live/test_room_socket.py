@@ -98,9 +98,12 @@ async def test_concurrent_starts_give_one_recording_and_everyone_is_told(live, d
     room = demo.rooms["single"]
     async with in_room(live, room, demo, "host", "coeditor", "participant") as (host, coeditor, participant):
         # Two hosts at the same moment, and one of them double-clicking.
-        await asyncio.gather(host.send(type="start_recording", id=1), host.send(type="start_recording", id=2),
-                             coeditor.send(type="start_recording", id=1))
-        acks = [await host.expect(lambda m: m.get("type") == "ack" and m.get("id") == i) for i in (1, 2)]
+        await asyncio.gather(
+            host.send(type="start_recording", id=1),
+            host.send(type="start_recording", id=2),
+            coeditor.send(type="start_recording", id=1),
+        )
+        acks = [await host.expect(lambda m, i=i: m.get("type") == "ack" and m.get("id") == i) for i in (1, 2)]
         acks.append(await coeditor.expect(lambda m: m.get("type") == "ack"))
         assert len({a["uid"] for a in acks}) == 1
         assert sum(a["created"] for a in acks) == 1
@@ -140,8 +143,10 @@ async def test_late_joiner_gets_current_state(live, demo) -> None:
         # Pretend capture began 65 s ago (first media stored then).
         began = timezone.now() - timedelta(seconds=65)
         await sync_to_async(Recording.objects.filter(uid=ack["uid"]).update)(state="recording", started_at=began)
-        async with RoomSocket(live, room.pk, await cookie(demo.users["moderator"])) as late_leader, \
-                RoomSocket(live, room.pk, await cookie(demo.users["participant"])) as late:
+        async with (
+            RoomSocket(live, room.pk, await cookie(demo.users["moderator"])) as late_leader,
+            RoomSocket(live, room.pk, await cookie(demo.users["participant"])) as late,
+        ):
             for ws in (late_leader, late):
                 state = await ws.expect_type("state")
                 assert state["recording"]["uid"] == ack["uid"] and state["recording"]["state"] == "recording"
@@ -192,8 +197,9 @@ async def test_returning_host_cancels_the_timeout(live, demo) -> None:
         await wait_for(lambda: host_gone(room))
         async with RoomSocket(live, room.pk, host_cookie) as host_again:
             await host_again.expect_type("state")
-            await wait_for(lambda: LiveSession.objects.filter(room=room, host_left_deadline__isnull=True,
-                                                              state="live").exists())
+            await wait_for(
+                lambda: LiveSession.objects.filter(room=room, host_left_deadline__isnull=True, state="live").exists()
+            )
             await asyncio.sleep(4.5)
             assert (await sync_to_async(deadlines.sweep)())["host_left"] == 0
             assert await sync_to_async(LiveSession.objects.filter(room=room, state="live").exists)()
@@ -231,7 +237,8 @@ async def test_recording_cap_stops_it_and_hosts_are_told_why(live, demo) -> None
         ack = await host.expect_type("ack")
         # 24 hours are a setting; here the deadline is simply due.
         await sync_to_async(Recording.objects.filter(uid=ack["uid"]).update)(
-            state="recording", started_at=timezone.now(), cap_deadline=timezone.now())
+            state="recording", started_at=timezone.now(), cap_deadline=timezone.now()
+        )
         assert (await sync_to_async(deadlines.sweep)())["recording_cap"] == 1
         await host.expect_notice(rec_events.CAP_REACHED)
         await host.expect_notice(rec_events.ENDED_FOR_LEADERS)

@@ -20,8 +20,18 @@ def decodes(path: Path) -> bool:
 def test_simulated_meeting_lands_every_participants_media(live, demo) -> None:
     room = demo.rooms["single"]
     out = io.StringIO()
-    call_command("simulate_meeting", url=live.url, room=room.pk, participants=3, duration=6, segment_seconds=2,
-                 record=True, width=320, height=180, stdout=out)
+    call_command(
+        "simulate_meeting",
+        url=live.url,
+        room=room.pk,
+        participants=3,
+        duration=6,
+        segment_seconds=2,
+        record=True,
+        width=320,
+        height=180,
+        stdout=out,
+    )
     report = out.getvalue()
     assert "Done." in report, report
 

@@ -86,8 +86,9 @@ def test_windows_join_like_one_encode(tone: TrackInput, video: list[str], whole:
     assert rms(joined[:, : n - AAC_FRAME] - whole[:, : n - AAC_FRAME]) < 0.004
 
 
-def test_without_pre_roll_the_joins_click(tone: TrackInput, video: list[str], whole: np.ndarray,
-                                          tmp_path: Path) -> None:
+def test_without_pre_roll_the_joins_click(
+    tone: TrackInput, video: list[str], whole: np.ndarray, tmp_path: Path
+) -> None:
     """The comparison above can fail: one frame of pre-roll is not enough for AAC's overlapped frames."""
     joined = windows_then_join(tone, video, tmp_path, preroll_frames=1, postroll_frames=1)
     assert worst_join_error(joined, whole) > 0.01  # measured 0.016 (-36 dBFS); 0.055 with none
@@ -105,6 +106,9 @@ def test_assembly_refuses_windows_that_do_not_continue(tone: TrackInput, video: 
     a = encode_audio_window([tone], start=0.0, end=3.0, out_path=str(tmp_path / "a.m4a"))
     c = encode_audio_window([tone], start=6.0, end=9.0, out_path=str(tmp_path / "c.m4a"))
     with pytest.raises(AssemblyError, match="does not continue"):
-        assemble(video, [AudioPiece(a.out_path, a.start_sample), AudioPiece(c.out_path, c.start_sample)],
-                 str(tmp_path / "out.mp4"))
+        assemble(
+            video,
+            [AudioPiece(a.out_path, a.start_sample), AudioPiece(c.out_path, c.start_sample)],
+            str(tmp_path / "out.mp4"),
+        )
     assert not (tmp_path / "out.mp4").exists()

@@ -31,7 +31,9 @@ class Part:
     height: int = 180
 
 
-def build_recording(demo, parts: list[Part], *, stop_at: float, corrupt: set[tuple[str, int]] = frozenset()) -> Recording:
+def build_recording(
+    demo, parts: list[Part], *, stop_at: float, corrupt: set[tuple[str, int]] = frozenset()
+) -> Recording:
     """A stopped recording whose segments are real WebM files in the spool (or garbage where asked)."""
     room = demo.rooms["single"]
     meeting_services.open_or_create_session(room=room)
@@ -42,8 +44,12 @@ def build_recording(demo, parts: list[Part], *, stop_at: float, corrupt: set[tup
     spool = Path(settings.SPOOL_DIR)
     first_media = min(p.start for p in parts)
     for part in parts:
-        track = Track.objects.create(recording=recording, user=demo.users[part.username], kind=part.kind,
-                                     client_id=f"{part.kind}-{part.username}")
+        track = Track.objects.create(
+            recording=recording,
+            user=demo.users[part.username],
+            kind=part.kind,
+            client_id=f"{part.kind}-{part.username}",
+        )
         for seq in range(part.count):
             rel = f"{recording.uid}/{track.client_id}/{seq:06d}.webm"
             path = spool / rel
@@ -51,12 +57,26 @@ def build_recording(demo, parts: list[Part], *, stop_at: float, corrupt: set[tup
             if (part.username, seq) in corrupt:
                 path.write_bytes(b"\x1a\x45\xdf\xa3" + b"garbage" * 500)
             else:
-                make_webm_segment(path, width=part.width, height=part.height, duration_s=part.length,
-                                  pattern="screen" if part.kind == "screen" else part.colour,
-                                  tone_hz=part.tone_hz, start_frame_index=int(seq * part.length * 20),
-                                  time_offset_s=seq * part.length, audio=part.kind != "screen")
-            Segment.objects.create(track=track, seq=seq, path=rel, size=path.stat().st_size,
-                                   start=part.start + seq * part.length, duration=part.length, sha256=f"{seq:064d}")
+                make_webm_segment(
+                    path,
+                    width=part.width,
+                    height=part.height,
+                    duration_s=part.length,
+                    pattern="screen" if part.kind == "screen" else part.colour,
+                    tone_hz=part.tone_hz,
+                    start_frame_index=int(seq * part.length * 20),
+                    time_offset_s=seq * part.length,
+                    audio=part.kind != "screen",
+                )
+            Segment.objects.create(
+                track=track,
+                seq=seq,
+                path=rel,
+                size=path.stat().st_size,
+                start=part.start + seq * part.length,
+                duration=part.length,
+                sha256=f"{seq:064d}",
+            )
     origin = recording.created_at
     services.mark_capturing(recording_id=recording.pk, capture_began=origin + timedelta(seconds=first_media))
     recording.refresh_from_db()

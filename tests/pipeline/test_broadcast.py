@@ -69,8 +69,12 @@ def test_a_broadcast_ended_without_closing_holds_its_recording(demo, broadcast, 
 
 def test_closing_the_room_at_the_end_publishes_the_recording(demo, broadcast, short_windows) -> None:
     recording = build_recording(demo, PARTS, stop_at=7.0)
-    meeting_services.end_session(session=session_of(recording), reason=LiveSession.EndReason.ENDED_BY_HOST,
-                                 by=demo.users["host"], close_room=True)
+    meeting_services.end_session(
+        session=session_of(recording),
+        reason=LiveSession.EndReason.ENDED_BY_HOST,
+        by=demo.users["host"],
+        close_room=True,
+    )
     session = session_of(recording)
     assert session.room_closed and session.end_reason == LiveSession.EndReason.ROOM_CLOSED
     services.begin_processing(recording_id=recording.pk)
@@ -84,16 +88,18 @@ def test_a_recording_stopped_while_the_broadcast_runs_waits_for_the_end(demo, br
     services.begin_processing(recording_id=recording.pk)  # the session is still open
     recording.refresh_from_db()
     assert recording.state == Recording.State.HELD
-    meeting_services.end_session(session=session_of(recording), reason=LiveSession.EndReason.ENDED_BY_HOST,
-                                 close_room=True)
+    meeting_services.end_session(
+        session=session_of(recording), reason=LiveSession.EndReason.ENDED_BY_HOST, close_room=True
+    )
     recording.refresh_from_db()
     assert recording.state == Recording.State.AVAILABLE
 
 
 def test_interactive_rooms_are_never_held_and_cannot_be_closed(demo, short_windows) -> None:
     recording = build_recording(demo, PARTS, stop_at=7.0)
-    meeting_services.end_session(session=session_of(recording), reason=LiveSession.EndReason.ENDED_BY_HOST,
-                                 close_room=True)  # ignored outside broadcast rooms
+    meeting_services.end_session(
+        session=session_of(recording), reason=LiveSession.EndReason.ENDED_BY_HOST, close_room=True
+    )  # ignored outside broadcast rooms
     assert not session_of(recording).room_closed
     services.begin_processing(recording_id=recording.pk)
     recording.refresh_from_db()
@@ -104,8 +110,9 @@ def test_interactive_rooms_are_never_held_and_cannot_be_closed(demo, short_windo
     assert "Only a broadcast room is closed this way." in response.content.decode()
 
 
-def test_closing_the_room_from_the_page_during_a_broadcast_publishes_what_it_held(demo, broadcast,
-                                                                                  short_windows) -> None:
+def test_closing_the_room_from_the_page_during_a_broadcast_publishes_what_it_held(
+    demo, broadcast, short_windows
+) -> None:
     recording = build_recording(demo, PARTS, stop_at=7.0)
     services.begin_processing(recording_id=recording.pk)  # stopped while the broadcast goes on: held
     assert Recording.objects.get(pk=recording.pk).state == Recording.State.HELD
@@ -128,8 +135,11 @@ def test_an_admin_can_publish_a_held_recording(demo, broadcast, short_windows) -
     listing = admin.get("/admin/recordings/recording/?state__exact=held").content.decode()
     assert f"/admin/recordings/recording/{recording.pk}/change/" in listing
     # From the list filtered to held recordings, as an admin would (the filter must not skew the counts).
-    response = admin.post("/admin/recordings/recording/?state__exact=held",
-                          {"action": "publish_held", "_selected_action": [recording.pk]}, follow=True)
+    response = admin.post(
+        "/admin/recordings/recording/?state__exact=held",
+        {"action": "publish_held", "_selected_action": [recording.pk]},
+        follow=True,
+    )
     assert "Publishing 1 held recording(s)." in response.content.decode()
     assert "skipped" not in response.content.decode()
     assert Recording.objects.get(pk=recording.pk).state == Recording.State.AVAILABLE

@@ -51,9 +51,11 @@ def audio_rms(path: str, start: float, end: float) -> float:
 
 def test_stopped_recording_becomes_a_verified_1080p_mp4(demo, short_windows) -> None:
     # Red speaks (a tone) for 6 s, then a second red camera (another host) is silent; blue never speaks.
-    parts = [Part("host", "red", start=1.0, count=1, tone_hz=440.0),
-             Part("coeditor", "red", start=7.0, count=1, tone_hz=None),
-             Part("participant", "blue", start=1.0, count=2, tone_hz=None)]
+    parts = [
+        Part("host", "red", start=1.0, count=1, tone_hz=440.0),
+        Part("coeditor", "red", start=7.0, count=1, tone_hz=None),
+        Part("participant", "blue", start=1.0, count=2, tone_hz=None),
+    ]
     recording = build_recording(demo, parts, stop_at=13.0)
     assert pipeline.recorded_duration(recording) == pytest.approx(12.0)
     services.begin_processing(recording_id=recording.pk)  # tasks run eagerly in tests: finalize, publish
@@ -96,7 +98,10 @@ def test_windows_are_composed_while_the_meeting_runs(demo, short_windows, settin
 
 
 def test_corrupt_segment_costs_only_its_seconds(demo, short_windows) -> None:
-    parts = [Part("host", "red", start=1.0, count=3, length=4.0), Part("participant", "blue", start=1.0, count=3, length=4.0)]
+    parts = [
+        Part("host", "red", start=1.0, count=3, length=4.0),
+        Part("participant", "blue", start=1.0, count=3, length=4.0),
+    ]
     recording = build_recording(demo, parts, stop_at=13.0, corrupt={("participant", 1)})
     services.begin_processing(recording_id=recording.pk)
     recording.refresh_from_db()
@@ -118,14 +123,24 @@ def _fragment_digest(path: str) -> list[str]:
 
 
 def test_killed_composition_rerun_gives_the_same_fragment(demo, short_windows) -> None:
-    recording = build_recording(demo, [Part("host", "red", start=0.0, count=2, length=4.0),
-                                       Part("participant", "blue", start=0.0, count=2, length=4.0)], stop_at=8.0)
+    recording = build_recording(
+        demo,
+        [
+            Part("host", "red", start=0.0, count=2, length=4.0),
+            Part("participant", "blue", start=0.0, count=2, length=4.0),
+        ],
+        stop_at=8.0,
+    )
     Recording.objects.filter(pk=recording.pk).update(state="recording")
     fragment = Fragment.objects.create(recording=recording, index=0, start=0.0, end=8.0)
-    env = dict(os.environ, DATABASE_URL=database_url(), DJANGO_SETTINGS_MODULE="config.settings_test",
-               TEST_RUN_DIR=str(settings.TEST_RUN_DIR), COMPOSE_PRESET="ultrafast")
-    code = ("import django; django.setup(); from recordings import pipeline; "
-            f"pipeline.compose_fragment({fragment.pk})")
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url(),
+        DJANGO_SETTINGS_MODULE="config.settings_test",
+        TEST_RUN_DIR=str(settings.TEST_RUN_DIR),
+        COMPOSE_PRESET="ultrafast",
+    )
+    code = f"import django; django.setup(); from recordings import pipeline; pipeline.compose_fragment({fragment.pk})"
     worker = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
     # Kill it mid-run: once the encoder has written part of the fragment to its temp file.
     folder = pipeline.fragment_path(recording, 0).parent

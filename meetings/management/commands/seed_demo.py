@@ -17,6 +17,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         demo = services.seed_demo(password=DEMO_PASSWORD)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
-        self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, what in demo.logins:
             self.stdout.write(f"  {username:<12} {what}")

@@ -30,7 +30,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--room", type=int, help=f"room id (default: the demo room {DEMO_ROOM_TITLE!r})")
         parser.add_argument("--participants", type=int, default=4)
-        parser.add_argument("--duration", type=float, default=30.0, help="seconds in the room (recorded, with --record)")
+        parser.add_argument(
+            "--duration", type=float, default=30.0, help="seconds in the room (recorded, with --record)"
+        )
         parser.add_argument("--segment-seconds", type=float, default=settings.SEGMENT_SECONDS)
         parser.add_argument("--record", action="store_true", help="a simulated host starts a recording and stops it")
         parser.add_argument("--screen", action="store_true", help="the first participant also shares a 1080p screen")
@@ -50,8 +52,10 @@ class Command(BaseCommand):
         seconds, width, height = options["segment_seconds"], options["width"], options["height"]
         cameras = [simulation.camera_spec(i, width=width, height=height, seconds=seconds) for i in range(len(everyone))]
         screen = simulation.screen_spec(seconds=seconds) if options["screen"] else None
-        self.stdout.write(f"Preparing media ({len(cameras)} cameras{', 1 screen' if screen else ''}, "
-                          f"{width}x{height}, {seconds:g} s segments; cached in {options['cache_dir']})...")
+        self.stdout.write(
+            f"Preparing media ({len(cameras)} cameras{', 1 screen' if screen else ''}, "
+            f"{width}x{height}, {seconds:g} s segments; cached in {options['cache_dir']})..."
+        )
         connections.close_all()  # generation forks workers; they must not inherit DB connections
         media = simulation.prepare_media(cameras + ([screen] if screen else []), cache_dir=Path(options["cache_dir"]))
 
@@ -62,15 +66,30 @@ class Command(BaseCommand):
             tracks = [TrackMedia(kind="camera", segment=media[cameras[index]])]
             if screen is not None and user == people.participants[0]:
                 tracks.append(TrackMedia(kind="screen", segment=media[screen]))
-            sims.append(SimParticipant(name=user.username, session_key=sessions[user.pk], room_id=room.pk,
-                                       base_url=url, tracks=tracks, segment_seconds=seconds))
+            sims.append(
+                SimParticipant(
+                    name=user.username,
+                    session_key=sessions[user.pk],
+                    room_id=room.pk,
+                    base_url=url,
+                    tracks=tracks,
+                    segment_seconds=seconds,
+                )
+            )
         host = sims[0] if people.host else None
-        self.stdout.write(f"Joining {len(sims)} people to room {room.pk} ({room.title!r}) at {url} "
-                          f"for {options['duration']:g} s{' with a recording' if options['record'] else ''}...")
+        self.stdout.write(
+            f"Joining {len(sims)} people to room {room.pk} ({room.title!r}) at {url} "
+            f"for {options['duration']:g} s{' with a recording' if options['record'] else ''}..."
+        )
         try:
-            outcome = asyncio.run(simulation.run_meeting(
-                participants=sims[1:] if host else sims, host=host, duration=options["duration"],
-                record=options["record"]))
+            outcome = asyncio.run(
+                simulation.run_meeting(
+                    participants=sims[1:] if host else sims,
+                    host=host,
+                    duration=options["duration"],
+                    record=options["record"],
+                )
+            )
         except (RuntimeError, OSError) as exc:
             raise CommandError(str(exc)) from exc
         self._summary(outcome)
@@ -91,16 +110,22 @@ class Command(BaseCommand):
             w(f"recording {outcome.recording_uid}")
         for p in outcome.everyone:
             states = " -> ".join(p.states_seen) or "none"
-            w(f"  {p.name:<10} {p.role or 'not joined':<12} tracks {len(p.tracks)}  acked {p.stats.acked:>4}  "
-              f"dup {p.stats.duplicates}  dropped {p.stats.dropped}  unsent {p.stats.unsent}  "
-              f"notices {len(p.notices)}  recording states: {states}")
+            w(
+                f"  {p.name:<10} {p.role or 'not joined':<12} tracks {len(p.tracks)}  acked {p.stats.acked:>4}  "
+                f"dup {p.stats.duplicates}  dropped {p.stats.dropped}  unsent {p.stats.unsent}  "
+                f"notices {len(p.notices)}  recording states: {states}"
+            )
             for error in p.errors:
                 w(f"      server said: {error}")
-        w(f"segments acked {stats.acked}, duplicates {stats.duplicates}, dropped {stats.dropped}, "
-          f"unsent {stats.unsent}, retries {stats.retries}, errors {stats.errors or 'none'}")
+        w(
+            f"segments acked {stats.acked}, duplicates {stats.duplicates}, dropped {stats.dropped}, "
+            f"unsent {stats.unsent}, retries {stats.retries}, errors {stats.errors or 'none'}"
+        )
         if ms:
-            w(f"ack latency p50 {simulation.percentile(ms, 50):.0f} ms, p99 {simulation.percentile(ms, 99):.0f} ms, "
-              f"max {max(ms):.0f} ms over {len(ms)} uploads")
+            w(
+                f"ack latency p50 {simulation.percentile(ms, 50):.0f} ms, p99 {simulation.percentile(ms, 99):.0f} ms, "
+                f"max {max(ms):.0f} ms over {len(ms)} uploads"
+            )
         if outcome.connect_failures:
             w(self.style.ERROR(f"{len(outcome.connect_failures)} could not join: {outcome.connect_failures[:3]}"))
         failed = stats.dropped or stats.unsent or outcome.connect_failures
