@@ -32,10 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from loadtest.synthetic import make_webm_segment
 from recordings.media.assemble import AudioPiece, assemble, probe
 from recordings.media.audio import encode_audio_window
 from recordings.media.compositor import DEFAULT_CRF, DEFAULT_PRESET, compose_window
-from recordings.media.synthetic import make_webm_segment
 from recordings.media.timeline import SegmentRef, TrackInput
 
 VAR = ROOT / "var" / "bench"

@@ -44,7 +44,7 @@ from common import (
 
 STARTING = "Recording will start momentarily, please wait"
 if TYPE_CHECKING:  # imported for real only after Django is set up on the bench database
-    from meetings.simulation import SimParticipant
+    from loadtest.simulation import SimParticipant
 
 TARGET_P99_MS = 250.0
 TARGET_RATIO = 1.5
@@ -81,7 +81,7 @@ async def measure_room(
     start: Callable[[SimParticipant], Awaitable[float]],
     between: Callable[[SimParticipant], Awaitable[None]],
 ) -> None:
-    from meetings.simulation import SimParticipant, connect_all
+    from loadtest.simulation import SimParticipant, connect_all
 
     sims = [
         SimParticipant(name=f"client-{i}", session_key=key, room_id=room_id, base_url=url)
@@ -128,7 +128,7 @@ async def measure_room(
 
 def bench_people(clients: int) -> tuple[int, list[str]]:
     """A fresh room with `clients` people who may join it (the host among them), all signed in."""
-    from meetings import simulation
+    from loadtest import simulation
     from meetings.models import Room, User
 
     owner, _ = User.objects.get_or_create(username="bench-owner", defaults={"display_name": "Bench owner"})
@@ -140,7 +140,7 @@ def bench_people(clients: int) -> tuple[int, list[str]]:
 
 
 def summarise(result: RoomResult) -> list[object]:
-    from meetings.simulation import percentile
+    from loadtest.simulation import percentile
 
     ms = result.latencies_ms
     return [
@@ -250,7 +250,7 @@ def main() -> int:
             print(f"  error: {error}")
         results.append(result)
 
-    from meetings.simulation import percentile
+    from loadtest.simulation import percentile
 
     print()
     print(

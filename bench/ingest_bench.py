@@ -40,7 +40,7 @@ from common import (
 )
 
 if TYPE_CHECKING:  # imported for real only after Django is set up on the bench database
-    from meetings.simulation import UploadStats
+    from loadtest.simulation import UploadStats
 
 TARGET_P99_MS = 250.0
 
@@ -72,7 +72,7 @@ async def participant(
     outcome: Outcome,
     stats: UploadStats,
 ) -> None:
-    from meetings.simulation import SegmentUpload, http_client, put_segment
+    from loadtest.simulation import SegmentUpload, http_client, put_segment
 
     client_id = f"camera-bench{index:04d}"
     loop = asyncio.get_running_loop()
@@ -103,7 +103,7 @@ async def participant(
 async def drive(
     url: str, plan: Plan, *, participants: int, segment_seconds: float, count: int, seed: int
 ) -> tuple[Outcome, UploadStats]:
-    from meetings.simulation import UploadStats
+    from loadtest.simulation import UploadStats
 
     rng = random.Random(seed)
     stats = UploadStats()
@@ -132,8 +132,8 @@ def prepare(participants: int, segment_seconds: float, bitrate: int) -> Plan:
     """A fresh room with a running recording, `participants` invited and signed in, and the segment bytes."""
     from django.db import connections
 
+    from loadtest import simulation
     from meetings import services as meeting_services
-    from meetings import simulation
     from meetings.models import Room, User
     from recordings import services as recording_services
 
@@ -253,7 +253,7 @@ def main() -> int:
     if not args.keep_spool:
         shutil.rmtree(spool, ignore_errors=True)
 
-    from meetings.simulation import percentile
+    from loadtest.simulation import percentile
 
     ms = [1000 * v for v in stats.latencies]
     late = sorted(outcome.late_starts)

@@ -16,8 +16,8 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from meetings.routing import websocket_urlpatterns  # noqa: E402
 from recordings.asgi import IngestRouter  # noqa: E402
+from rooms.routing import websocket_urlpatterns  # noqa: E402
 
 if settings.DEBUG:
     # The run command serves static files itself; production puts them behind the proxy (collectstatic).
@@ -27,7 +27,9 @@ if settings.DEBUG:
 
 application = ProtocolTypeRouter(
     {
-        "http": IngestRouter(django_asgi_app),
+        # Django's stubs declare the handler's `send` as taking any Mapping, where recordings.asgi's
+        # `Send` (as the ASGI spec) takes the event dict; the call is the same at run time.
+        "http": IngestRouter(django_asgi_app),  # type: ignore[arg-type]
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -7,8 +7,10 @@ left at a default.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -55,9 +57,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "core",
     "meetings",
     "recordings",
     "media_library",
+    # The simulator (`manage.py simulate_meeting`), only where the `loadtest` extra is installed (decision 0009).
+    *(["loadtest"] if all(importlib.util.find_spec(name) for name in ("websockets", "httpx")) else []),
 ]
 
 MIDDLEWARE = [
@@ -135,7 +140,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Storage: the file system by default, S3 through django-storages when a bucket is set.
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
 if AWS_STORAGE_BUCKET_NAME:
-    _default_storage = {
+    _default_storage: dict[str, Any] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
@@ -154,7 +159,7 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": MEDIA_URL},
     }
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
@@ -166,12 +171,13 @@ WORK_DIR = Path(os.environ.get("WORK_DIR", VAR_DIR / "work"))
 # --- Redis: channel layer, Celery broker and cache.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
-CHANNEL_LAYERS = {
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {
         # The pub/sub layer carries a 1,000-socket room where the list-based
         # layer drops notices (NOTES.md: channels_redis #83, capacity 100).
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        # Redis pub/sub ignores the DB number: the prefix keeps two copies on one server apart.
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "liverec")},
     }
 }
 
@@ -202,9 +208,15 @@ CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 SWEEP_INTERVAL_SECONDS = env_float("SWEEP_INTERVAL_SECONDS", 5.0)
+# Each app sweeps its own deadlines (DESIGN.md "One direction").
 CELERY_BEAT_SCHEDULE = {
-    "sweep-deadlines": {
-        "task": "meetings.tasks.sweep_deadlines",
+    "sweep-sessions": {
+        "task": "meetings.tasks.sweep_sessions",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+        "options": {"expires": SWEEP_INTERVAL_SECONDS * 2},
+    },
+    "sweep-recordings": {
+        "task": "recordings.tasks.sweep_recordings",
         "schedule": SWEEP_INTERVAL_SECONDS,
         "options": {"expires": SWEEP_INTERVAL_SECONDS * 2},
     },
@@ -230,7 +242,14 @@ COMPOSE_WINDOW_SECONDS = env_float("COMPOSE_WINDOW_SECONDS", 10)
 COMPOSE_LATE_MARGIN_SECONDS = env_float("COMPOSE_LATE_MARGIN_SECONDS", 5)
 COMPOSE_PRESET = os.environ.get("COMPOSE_PRESET", "veryfast")
 COMPOSE_CRF = env_int("COMPOSE_CRF", 23)
-FINALIZE_STALE_SECONDS = env_float("FINALIZE_STALE_SECONDS", 120)
+# Finalize and publish run under a claim whose heartbeat the worker refreshes; a claim whose
+# heartbeat is older than this is taken over (a dead worker), and never sooner.
+WORK_STALE_SECONDS = env_float("WORK_STALE_SECONDS", 120)
+# A publish that fails (storage unreachable, ...) is retried with exponential back-off from the
+# base, capped; after this many tries the recording fails with the reason (admin retry restarts).
+PUBLISH_MAX_ATTEMPTS = env_int("PUBLISH_MAX_ATTEMPTS", 6)
+PUBLISH_RETRY_BASE_SECONDS = env_float("PUBLISH_RETRY_BASE_SECONDS", 30)
+PUBLISH_RETRY_MAX_SECONDS = env_float("PUBLISH_RETRY_MAX_SECONDS", 600)
 
 LOGGING = {
     "version": 1,

@@ -19,6 +19,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     TEST_RUN_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["TEST"] = {"NAME": str(TEST_RUN_DIR / "db.sqlite3")}
 
+# Concurrent test runs on one Redis must not hear each other's room events (pub/sub has no DB).
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test-{TEST_RUN_DIR.name}"  # noqa: F405
+
 SPOOL_DIR = TEST_RUN_DIR / "spool"
 MEDIA_ROOT = TEST_RUN_DIR / "media"
 STORAGES["default"]["OPTIONS"]["location"] = str(MEDIA_ROOT)  # noqa: F405

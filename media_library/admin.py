@@ -9,9 +9,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from media_library import services
-from media_library.admin_actions import _queue
 from media_library.models import ChannelPublication, EntryCollaborator, Folder, MediaEntry, RecordingNotice, ShareLink
 from meetings.models import User
+from recordings import services as recording_services
 
 
 class EntryCollaboratorInline(admin.TabularInline):
@@ -73,14 +73,18 @@ def reassign_owner(
 
 @admin.action(description="Republish from the source recording", permissions=["change"])
 def republish_entries(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[MediaEntry]) -> None:
-    recordings = [
-        entry.source_recording
-        for entry in queryset.select_related("source_recording")
-        if entry.source_recording is not None
-    ]
-    if len(recordings) < queryset.count():
+    selected = list(queryset.values_list("source_recording_id", flat=True))
+    recording_ids = [pk for pk in selected if pk is not None]
+    if len(recording_ids) < len(selected):
         modeladmin.message_user(request, "Entries that are not recordings were left alone.", messages.WARNING)
-    _queue(modeladmin, request, recordings, "Republishing")
+    queued = [pk for pk in recording_ids if recording_services.retry_publishing(recording_id=pk) is not None]
+    if queued:
+        modeladmin.message_user(request, f"Republishing queued for {len(queued)} recording(s).", messages.SUCCESS)
+    if len(queued) < len(recording_ids):
+        modeladmin.message_user(
+            request, "Some recordings were skipped: their composed MP4 is gone; retry them from the segments.",
+            messages.WARNING,
+        )  # fmt: skip
 
 
 @admin.register(MediaEntry)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from media_library.models import ChannelPublication, EntryCollaborator, Folder, MediaEntry, ShareLink
 from meetings import permissions as room_permissions
 from meetings.models import Channel, ChannelMembership, CollaboratorRole, Room, RoomCollaborator, User
+from meetings.permissions import RoomAction
 from recordings.models import Recording
 
 AnyUser = User | AnonymousUser
@@ -106,7 +107,7 @@ def grants(user: AnyUser | None, entry: MediaEntry, *, share_token: str | None =
             held.add(Grant(role))
         if ChannelPublication.objects.filter(entry=entry, channel__in=_member_channels(user)).exists():
             held.add(G.CHANNEL_MEMBER)
-        if is_room_file(entry) and room_permissions.is_leader(room_permissions.session_role(user, entry.room)):
+        if is_room_file(entry) and room_permissions.can(user, RoomAction.OPEN_MEDIA_AND_FILES, entry.room):
             held.add(G.ROOM_LEADER)
     if share_token and live_share_link(entry, share_token) is not None:
         held.add(G.SHARE_LINK)
@@ -199,7 +200,7 @@ def room_files_q() -> Q:
 def room_entries(user: AnyUser | None, room: Room) -> QuerySet[MediaEntry]:
     """A room's Media and Files as `user` sees it: uploads for every host and moderator,
     recordings (in the Recordings folder) only for those with access to them."""
-    if not room_permissions.can_open_media_and_files(user, room):
+    if not room_permissions.can(user, RoomAction.OPEN_MEDIA_AND_FILES, room):
         return MediaEntry.objects.none()
     in_room = MediaEntry.objects.filter(room=room)
     if user.is_staff:
@@ -244,7 +245,8 @@ def recording_access(recording: Recording) -> RecordingAccess:
 
 
 def recordings_in_progress(user: AnyUser | None) -> QuerySet[Recording]:
-    """Unpublished recordings `user` will have access to once published (for My Media's progress bars).
+    """Unpublished recordings `user` will have access to once published (for My Media's progress bars),
+    and failed ones, with their reason.
 
     The same rule as recording_access(), written as one query.
     """
@@ -259,13 +261,8 @@ def recordings_in_progress(user: AnyUser | None) -> QuerySet[Recording]:
             user=user, role__in=[CollaboratorRole.CO_EDITOR, CollaboratorRole.CO_PUBLISHER]
         ).values("room_id")
     )
-    return Recording.objects.filter(
-        state__in=[
-            Recording.State.STARTING,
-            Recording.State.RECORDING,
-            Recording.State.STOPPING,
-            Recording.State.PROCESSING,
-            Recording.State.HELD,
-        ],
-        entry__isnull=True,
-    ).filter(Q(started_by=user) | would_own | collaborates)
+    return (
+        Recording.objects.not_published()
+        .filter(entry__isnull=True)
+        .filter(Q(started_by=user) | would_own | collaborates)
+    )

@@ -106,7 +106,7 @@ def _etag(stat: os.stat_result) -> str:
 
 def file_response(
     request: HttpRequest, *, path: str, content_type: str, filename: str, as_attachment: bool
-) -> HttpResponse:
+) -> HttpResponse | StreamingHttpResponse:
     """200 with the whole file, 206 with the asked range, or 416; HEAD gets the headers only."""
     stat = os.stat(path)
     size = stat.st_size

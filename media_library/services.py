@@ -13,6 +13,7 @@ import os
 import tempfile
 import zoneinfo
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, timedelta
 from datetime import timezone as dt_timezone
 from pathlib import Path
@@ -20,8 +21,6 @@ from pathlib import Path
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -35,17 +34,17 @@ from media_library.models import (
     ShareLink,
 )
 from meetings import permissions as room_permissions
-from meetings.models import ChannelMembership, ChannelRole, CollaboratorRole, Room, RoomCollaborator, User
-from recordings.models import Recording, RecordingTransition
+from meetings.models import CollaboratorRole, Room, User
+from recordings import services as recording_services
+from recordings.models import Recording
 
 logger = logging.getLogger(__name__)
 
 RECORDINGS_FOLDER_NAME = "Recordings"
 TITLE_MAX = 255
 FOLDER_NAME_MAX = 200
-# A recording may be published from these states; AVAILABLE makes a retry (or a republish) a no-op.
-PUBLISHABLE_STATES = (Recording.State.PROCESSING, Recording.State.FAILED, Recording.State.AVAILABLE)
-BECOMES_AVAILABLE_FROM = (Recording.State.PROCESSING, Recording.State.FAILED)
+# A recording is published while processing; publishing an available one again re-verifies it.
+PUBLISHABLE_STATES = (Recording.State.PROCESSING, Recording.State.AVAILABLE)
 
 
 class LibraryError(Exception):
@@ -97,35 +96,6 @@ def ensure_recordings_folder(*, room: Room) -> Folder:
         return Folder.objects.get(room=room, kind=Folder.Kind.RECORDINGS)
 
 
-def mark_recording_available(*, recording_id: int, note: str = "") -> bool:
-    """Processing (or failed, on an admin retry) -> available, by one conditional UPDATE.
-
-    Returns False when the recording was already available. Any other state is left alone
-    and raises: it belongs to the recordings state machine, not to publishing.
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        previous = Recording.objects.select_for_update().filter(pk=recording_id).values_list("state", flat=True).first()
-        updated = Recording.objects.filter(pk=recording_id, state__in=BECOMES_AVAILABLE_FROM).update(
-            state=Recording.State.AVAILABLE,
-            available_at=now,
-            progress=100,
-            error="",
-            processed_at=Coalesce(F("processed_at"), Value(now)),
-        )
-        if updated:
-            RecordingTransition.objects.create(
-                recording_id=recording_id,
-                from_state=previous or "",
-                to_state=Recording.State.AVAILABLE,
-                note=note[:500],
-            )
-            return True
-    if previous == Recording.State.AVAILABLE:
-        return False
-    raise PublishError(f"recording {recording_id} is {previous or 'missing'}; it cannot become available")
-
-
 def _store_recording_file(*, recording: Recording, mp4_path: str) -> tuple[str, int]:
     name, _ = recording_storage_names(recording)
     size = os.path.getsize(mp4_path)
@@ -163,26 +133,9 @@ def _store_poster(*, recording: Recording, mp4_path: str, poster_path: str | Non
         return ""
 
 
-def _room_leader_ids(room: Room) -> set[int]:
-    """Hosts and moderators of the room, as meetings.permissions decides them."""
-    candidates = {room.owner_id}
-    candidates |= set(RoomCollaborator.objects.filter(room=room).values_list("user_id", flat=True))
-    candidates |= set(room.moderators.values_list("pk", flat=True))
-    if room.kind == Room.Kind.CHANNEL and room.channel_id is not None:
-        candidates.add(room.channel.owner_id)
-        candidates |= set(
-            ChannelMembership.objects.filter(
-                channel_id=room.channel_id,
-                role__in=[ChannelRole.MANAGER, ChannelRole.MODERATOR],
-            ).values_list("user_id", flat=True)
-        )
-    users = User.objects.filter(pk__in=candidates, is_active=True)
-    return {user.pk for user in users if room_permissions.is_leader(room_permissions.session_role(user, room))}
-
-
 def _create_missing_notices(*, recording: Recording, entry: MediaEntry, with_access: set[int]) -> list[RecordingNotice]:
     """One notice per person, ever: people already told are not told again on a retry."""
-    without_access = _room_leader_ids(recording.room) - with_access
+    without_access = room_permissions.leaders_of(recording.room) - with_access
     already = set(RecordingNotice.objects.filter(recording=recording).values_list("user_id", flat=True))
     wanted = [(uid, entry) for uid in sorted(with_access)] + [(uid, None) for uid in sorted(without_access)]
     created: list[RecordingNotice] = []
@@ -253,11 +206,42 @@ def publish_recording(*, recording: Recording, mp4_path: str, poster_path: str |
             ChannelPublication.objects.get_or_create(
                 channel_id=room.channel_id, entry=entry, defaults={"published_by_id": recording.started_by_id}
             )
-        mark_recording_available(recording_id=recording.pk, note=f"published as media entry {entry.pk}")
+        try:
+            recording_services.mark_available(recording_id=recording.pk, note=f"published as media entry {entry.pk}")
+        except recording_services.RecordingError as exc:
+            raise PublishError(str(exc)) from exc
         notices = _create_missing_notices(recording=recording, entry=entry, with_access=set(access.user_ids))
         events.send_recording_available_on_commit(notices)
     logger.info("recording %s published as entry %s (%s bytes)", recording.pk, entry.pk, size)
     return entry
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    entry: MediaEntry | None
+    retry_in: float | None = None  # seconds until the next try, when this one failed
+
+
+def publish_step(*, recording_id: int) -> PublishOutcome:
+    """The publish step under the recording's work claim: one publisher at a time, however delivered.
+
+    Nothing happens if another worker's claim is fresh (a duplicate delivery, a requeue racing a
+    slow upload). A failure hands back when to try again, or, after the last try, leaves the
+    recording FAILED with the reason (recordings.services.step_failed).
+    """
+    step = Recording.Step.PUBLISH
+    if not recording_services.claim_step(recording_id=recording_id, step=step):
+        return PublishOutcome(entry=None)
+    recording = Recording.objects.get(pk=recording_id)
+    try:
+        with recording_services.keep_claim_alive(recording_id=recording_id, step=step):
+            entry = publish_recording(recording=recording, mp4_path=recording.output_path)
+    except Exception as exc:  # storage down, a missing file, ...: retried, then reported with its reason
+        logger.exception("publishing recording %s failed", recording_id)
+        return PublishOutcome(
+            entry=None, retry_in=recording_services.step_failed(recording_id=recording_id, step=step, error=str(exc))
+        )
+    return PublishOutcome(entry=entry)
 
 
 # --- Notices -----------------------------------------------------------------------------------------

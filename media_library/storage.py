@@ -11,18 +11,25 @@ from __future__ import annotations
 import logging
 import os
 import random
-import secrets
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.core.files import File
 from django.core.files.storage import Storage, default_storage
 
+from core import files
 from media_library import conf
+
+if TYPE_CHECKING:
+    from typing import TypeGuard
+
+    # django-storages ships no type information, so to mypy this is Any: is_s3() below opens up
+    # the S3-only attributes (bucket, client, transfer config, signed URLs) without a check.
+    from storages.backends.s3 import S3Storage
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +60,7 @@ def get_storage() -> Storage:
     return default_storage
 
 
-def is_s3(storage: Storage) -> bool:
+def is_s3(storage: Storage) -> TypeGuard[S3Storage]:
     try:
         from storages.backends.s3 import S3Storage
     except ImportError:  # pragma: no cover
@@ -159,7 +166,7 @@ def _put_once(*, storage: Storage, name: str, path: str, content_type: str) -> N
         raise StorageError(f"storage renamed {name} to {saved}")
 
 
-def _put_s3(*, storage: Storage, name: str, path: str, content_type: str) -> None:
+def _put_s3(*, storage: S3Storage, name: str, path: str, content_type: str) -> None:
     """Upload through the S3 client with the storage's TransferConfig (multipart, bounded memory).
 
     django-storages' own `_save` calls `upload_fileobj` only after `get_available_name`, which
@@ -182,19 +189,13 @@ def _put_s3(*, storage: Storage, name: str, path: str, content_type: str) -> Non
 
 def _put_local(*, storage: Storage, target: Path, path: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
-    try:
+    # Renamed into place only when whole and fsynced: readers see the old file or the whole new one.
+    with files.atomic_path(target, prefix=f".{target.name}.", suffix=".part") as tmp:
         # copyfile uses sendfile() on Linux: in-kernel copy, no user-space buffer at all.
         shutil.copyfile(path, tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
         mode = getattr(storage, "file_permissions_mode", None)
         if mode is not None:
             os.chmod(tmp, mode)
-        os.replace(tmp, target)  # atomic: readers see the old file or the whole new one
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def delete_quietly(storage: Storage, name: str) -> None:

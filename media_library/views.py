@@ -26,6 +26,7 @@ from media_library.models import Folder, MediaEntry, RecordingNotice, ShareLink
 from media_library.permissions import Action
 from meetings import permissions as room_permissions
 from meetings.models import Channel, CollaboratorRole, Room, User
+from meetings.permissions import RoomAction
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def my_media(request: HttpRequest) -> HttpResponse:
             "page": page,
             "q": q,
             "in_progress": in_progress,
+            "in_progress_failed": any(rec.state == "failed" for rec in in_progress),
             "channels": selectors.member_channels(user=request.user),
         },
     )
@@ -364,7 +366,7 @@ def share_poster(request: HttpRequest, token: str) -> HttpResponse:
 
 def _room_or_404(user: User, room_id: int) -> Room:
     room = Room.objects.select_related("channel").filter(pk=room_id).first()
-    if room is None or not room_permissions.can_open_media_and_files(user, room):
+    if room is None or not room_permissions.can(user, RoomAction.OPEN_MEDIA_AND_FILES, room):
         raise Http404("No such room.")  # participants and outsiders cannot tell it exists
     return room
 

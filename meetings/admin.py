@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.defaultfilters import pluralize
 
+from meetings import services
 from meetings.models import Channel, ChannelMembership, LiveSession, Presence, Room, RoomCollaborator, User
 
 
@@ -71,13 +75,66 @@ class PresenceInline(admin.TabularInline):
 
 @admin.register(LiveSession)
 class LiveSessionAdmin(admin.ModelAdmin):
+    """Sessions are opened by people joining and change state only in meetings.services.
+
+    Every field is read-only here; ending a session or taking a broadcast live are actions
+    that call the services, so the admin never writes `state` itself.
+    """
+
     list_display = ("room", "state", "started_at", "ended_at", "end_reason", "room_closed", "host_left_deadline")
     list_filter = ("state", "end_reason", "room_closed")
     search_fields = ("room__title",)
     date_hierarchy = "started_at"
-    autocomplete_fields = ("room",)
-    readonly_fields = ("host_left_deadline",)
+    readonly_fields = (
+        "room",
+        "state",
+        "started_at",
+        "ended_at",
+        "end_reason",
+        "room_closed",
+        "host_left_deadline",
+        "max_end_at",
+    )
     inlines = [PresenceInline]
+    actions = ["end_for_everyone", "go_live"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="End the session for everyone", permissions=["change"])
+    def end_for_everyone(self, request: HttpRequest, queryset: QuerySet[LiveSession]) -> None:
+        ended = already = 0
+        for session in queryset.select_related("room"):
+            if services.end_session(session=session, reason=LiveSession.EndReason.ENDED_BY_HOST, by=request.user):
+                ended += 1
+            else:
+                already += 1
+        if ended:
+            self.message_user(request, f"Ended {ended} session{pluralize(ended)} for everyone.", messages.SUCCESS)
+        if already:
+            self.message_user(
+                request,
+                f"{already} session{pluralize(already)} {pluralize(already, 'was,were')} already ended.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Go live (broadcast in preview)", permissions=["change"])
+    def go_live(self, request: HttpRequest, queryset: QuerySet[LiveSession]) -> None:
+        went = skipped = 0
+        for session in queryset.select_related("room"):
+            if services.go_live(session=session):
+                went += 1
+            else:
+                skipped += 1
+        if went:
+            self.message_user(request, f"{went} broadcast{pluralize(went)} went live.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} session{pluralize(skipped)} {pluralize(skipped, 'was,were')} not in preview "
+                "(already live, ended, or not a broadcast).",
+                messages.WARNING,
+            )
 
 
 @admin.register(Presence)

@@ -153,8 +153,19 @@ class SessionRole(models.TextChoices):
     PARTICIPANT = "participant", "Participant"
 
 
+class LiveSessionQuerySet(models.QuerySet["LiveSession"]):
+    """The session states, named once."""
+
+    def open(self) -> LiveSessionQuerySet:
+        """Preview or live: people are (or may be) in the room."""
+        return self.exclude(state=LiveSession.State.ENDED)
+
+    def ended(self) -> LiveSessionQuerySet:
+        return self.filter(state=LiveSession.State.ENDED)
+
+
 class LiveSession(models.Model):
-    """One run of a room, from the first join until it ends."""
+    """One run of a room, from the first join until it ends; its state changes only in meetings.services."""
 
     class State(models.TextChoices):
         PREVIEW = "preview", "Preview"  # broadcast rooms before going live
@@ -177,6 +188,8 @@ class LiveSession(models.Model):
         null=True, blank=True, help_text="Set while no host or moderator is present; the session ends then."
     )
     max_end_at = models.DateTimeField(help_text="The room's session length limit, as a deadline.")
+
+    objects = LiveSessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at"]

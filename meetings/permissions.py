@@ -1,11 +1,15 @@
 """Who may do what in a room: the only place that knows (SPEC.md "People and roles").
 
-Every view, consumer and task asks these functions; none re-derives roles.
+A person's session role comes from the room's facts (owner, collaborators, moderators, invitees,
+channel roles); what a role may do is one table, ROOM_POLICY. Every view, consumer command,
+service and the media library asks `can(user, action, room)` (or `role_can` when it holds the
+role already); none keeps a list of its own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, F, OuterRef, Subquery
@@ -82,9 +86,85 @@ def session_role(user: AnyUser, room: Room) -> SessionRole | None:
 
 
 def is_leader(role: SessionRole | str | None) -> bool:
-    """Hosts and moderators lead a session: record, stop, open Media and Files, end it."""
-    return role in (SessionRole.HOST, SessionRole.MODERATOR)
+    """Hosts and moderators lead a session."""
+    return role in LEADER_ROLES
 
 
-def can_open_media_and_files(user: AnyUser, room: Room) -> bool:
-    return is_leader(session_role(user, room))
+# --- The room policy: one table of what each role may do in a room ------------------------------
+
+
+class RoomAction(StrEnum):
+    JOIN = "join"
+    RECORD = "record"
+    STOP_RECORDING = "stop_recording"
+    PAUSE_RECORDING = "pause_recording"
+    END_SESSION = "end_session"
+    GO_LIVE = "go_live"  # broadcast rooms: leave preview
+    CLOSE_ROOM = "close_room"  # broadcast rooms: close completely, which publishes held recordings
+    SEE_HELD_RECORDINGS = "see_held_recordings"
+    OPEN_MEDIA_AND_FILES = "open_media_and_files"
+    PRESENT = "present"  # an item of Media and Files on the stage
+    SHARE_SCREEN = "share_screen"
+    SEND_MEDIA = "send_media"  # camera, microphone and screen: live, and uploaded while recording
+    MUTE_OTHERS = "mute_others"
+
+
+LEADER_ROLES = frozenset({SessionRole.HOST, SessionRole.MODERATOR})
+EVERYONE = frozenset(SessionRole)
+
+ROOM_POLICY: dict[RoomAction, frozenset[SessionRole]] = {
+    RoomAction.JOIN: EVERYONE,
+    RoomAction.RECORD: LEADER_ROLES,
+    RoomAction.STOP_RECORDING: LEADER_ROLES,
+    RoomAction.PAUSE_RECORDING: LEADER_ROLES,
+    RoomAction.END_SESSION: LEADER_ROLES,
+    RoomAction.GO_LIVE: LEADER_ROLES,
+    RoomAction.CLOSE_ROOM: LEADER_ROLES,
+    RoomAction.SEE_HELD_RECORDINGS: LEADER_ROLES,
+    RoomAction.OPEN_MEDIA_AND_FILES: LEADER_ROLES,
+    RoomAction.PRESENT: LEADER_ROLES,
+    # Everyone may share a screen today (the recording composes any shared screen); SPEC's live
+    # meeting narrows presenting to leaders, which the live-meeting work applies with its stage.
+    RoomAction.SHARE_SCREEN: EVERYONE,
+    RoomAction.SEND_MEDIA: EVERYONE,  # broadcast viewers stop sending with the live meeting's work
+    RoomAction.MUTE_OTHERS: LEADER_ROLES,
+}
+# Actions that only mean something in a live broadcast room.
+BROADCAST_ONLY = frozenset({RoomAction.GO_LIVE, RoomAction.CLOSE_ROOM})
+
+
+def role_can(role: SessionRole | str | None, action: RoomAction, room: Room) -> bool:
+    """Whether a person with `role` in `room` may do `action` (for a caller that has the role already)."""
+    if role is None:
+        return False
+    if action in BROADCAST_ONLY and room.mode != Room.Mode.BROADCAST:
+        return False
+    return role in ROOM_POLICY[action]
+
+
+def refusal(action: RoomAction, room: Room) -> str:
+    """Why `action` was refused, safe to show (the same for every role that may not)."""
+    if action in BROADCAST_ONLY and room.mode != Room.Mode.BROADCAST:
+        return "That is only possible in a live broadcast room."
+    return "Only hosts and moderators can do that."
+
+
+def can(user: AnyUser, action: RoomAction, room: Room) -> bool:
+    """May `user` do `action` in `room`? Asked by every view, consumer command, service and the library."""
+    return role_can(session_role(user, room), action, room)
+
+
+def leaders_of(room: Room) -> set[int]:
+    """Ids of the active people who host or moderate `room` (told about its recordings)."""
+    candidates = {room.owner_id}
+    candidates |= set(RoomCollaborator.objects.filter(room=room).values_list("user_id", flat=True))
+    candidates |= set(room.moderators.values_list("pk", flat=True))
+    if room.kind == Room.Kind.CHANNEL and room.channel_id is not None:
+        candidates.add(room.channel.owner_id)
+        candidates |= set(
+            ChannelMembership.objects.filter(
+                channel_id=room.channel_id, role__in=[ChannelRole.MANAGER, ChannelRole.MODERATOR]
+            ).values_list("user_id", flat=True)
+        )
+    users = User.objects.filter(pk__in=candidates, is_active=True)
+    return {user.pk for user in users if is_leader(session_role(user, room))}

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from django.db.models import Count, Q
+from django.db.models import Q
 
 from meetings.models import Channel, ChannelMembership, LiveSession, Room, RoomCollaborator, SessionRole, User
-from meetings.permissions import RoomFacts, is_leader, role_from_facts
-
-if TYPE_CHECKING:  # recordings imports meetings at load time; the runtime import is in the function
-    from recordings.models import Recording
+from meetings.permissions import RoomFacts, role_from_facts
 
 
 @dataclass(frozen=True)
@@ -19,7 +15,6 @@ class RoomWithRole:
     room: Room
     role: SessionRole
     live: bool
-    held: int = 0  # broadcast recordings waiting for the room to be closed (counted for leaders only)
 
 
 def rooms_for_user(*, user: User) -> list[RoomWithRole]:
@@ -42,19 +37,7 @@ def rooms_for_user(*, user: User) -> list[RoomWithRole]:
         .distinct()
         .order_by("title")
     )
-    live_ids = set(
-        LiveSession.objects.filter(room__in=candidates)
-        .exclude(state=LiveSession.State.ENDED)
-        .values_list("room_id", flat=True)
-    )
-    from recordings.models import Recording
-
-    held = dict(
-        Recording.objects.filter(room__in=candidates, state=Recording.State.HELD)
-        .values("room_id")
-        .annotate(n=Count("pk"))
-        .values_list("room_id", "n")
-    )
+    live_ids = set(LiveSession.objects.open().filter(room__in=candidates).values_list("room_id", flat=True))
     result = []
     for room in candidates:
         facts = RoomFacts(
@@ -66,11 +49,7 @@ def rooms_for_user(*, user: User) -> list[RoomWithRole]:
         )
         role = role_from_facts(room, user.pk, facts)
         if role is not None:
-            result.append(
-                RoomWithRole(
-                    room=room, role=role, live=room.pk in live_ids, held=held.get(room.pk, 0) if is_leader(role) else 0
-                )
-            )
+            result.append(RoomWithRole(room=room, role=role, live=room.pk in live_ids))
     return result
 
 
@@ -82,17 +61,4 @@ def channels_for_user(*, user: User) -> list[tuple[Channel, str]]:
 
 
 def open_session(*, room: Room) -> LiveSession | None:
-    return LiveSession.objects.filter(room=room).exclude(state=LiveSession.State.ENDED).first()
-
-
-def held_recordings(*, room: Room) -> list[Recording]:
-    """A broadcast room's recordings waiting for the room to be closed (shown to its hosts)."""
-    from recordings.models import Recording  # noqa: F811
-
-    if room.mode != Room.Mode.BROADCAST:
-        return []
-    return list(
-        Recording.objects.filter(room=room, state=Recording.State.HELD)
-        .order_by("-created_at")
-        .only("uid", "created_at", "duration")
-    )
+    return LiveSession.objects.open().filter(room=room).first()

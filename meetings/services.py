@@ -1,12 +1,36 @@
-"""Writes for the meetings app: every state change of rooms and sessions happens here."""
+"""Writes for the meetings app: every state change of rooms and sessions happens here.
+
+The only module that writes `LiveSession.state` (tests/architecture checks it). What the apps
+above must react to is announced through `meetings.signals`, never by calling them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
-from meetings.models import Channel, ChannelMembership, ChannelRole, CollaboratorRole, Room, RoomCollaborator, User
+from core import events
+from core.events import Notice, SessionEnded, SessionState
+from core.notices import text as notices_text
+from meetings import signals
+from meetings.models import (
+    Channel,
+    ChannelMembership,
+    ChannelRole,
+    CollaboratorRole,
+    LiveSession,
+    Presence,
+    Room,
+    RoomCollaborator,
+    SessionRole,
+    User,
+)
+from meetings.permissions import LEADER_ROLES, is_leader
 
 
 @dataclass
@@ -84,30 +108,18 @@ def seed_demo(*, password: str) -> DemoData:
 
 # --- Live sessions and presence ---------------------------------------------------------------
 
-from datetime import timedelta  # noqa: E402
-
-from django.conf import settings  # noqa: E402
-from django.db.models import QuerySet  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from meetings import events  # noqa: E402
-from meetings.models import LiveSession, Presence, SessionRole  # noqa: E402
-from meetings.permissions import is_leader  # noqa: E402
-
-BROADCAST_LIVE = "The broadcast is live."
-SESSION_ENDED_TEXT = {
-    LiveSession.EndReason.ENDED_BY_HOST: "The host ended the session for everyone.",
-    LiveSession.EndReason.HOST_LEFT: "The session has ended: no host or moderator came back within the time-out.",
-    LiveSession.EndReason.SESSION_CAP: "The session has reached the room's maximum length and has ended.",
-    LiveSession.EndReason.ROOM_CLOSED: "The host closed the room.",
+# The notice text for each way a session ends (core.notices).
+SESSION_ENDED_CODE = {
+    LiveSession.EndReason.ENDED_BY_HOST: "session_ended_by_host",
+    LiveSession.EndReason.HOST_LEFT: "session_ended_host_left",
+    LiveSession.EndReason.SESSION_CAP: "session_ended_session_cap",
+    LiveSession.EndReason.ROOM_CLOSED: "session_ended_room_closed",
 }
 
 
 def open_or_create_session(*, room: Room) -> LiveSession:
     """The room's open session; the first person in starts one (the DB allows one open per room)."""
-    from django.db import IntegrityError
-
-    open_session = LiveSession.objects.filter(room=room).exclude(state=LiveSession.State.ENDED).first()
+    open_session = LiveSession.objects.open().filter(room=room).first()
     if open_session is not None:
         return open_session
     now = timezone.now()
@@ -121,7 +133,7 @@ def open_or_create_session(*, room: Room) -> LiveSession:
                 max_end_at=now + timedelta(seconds=room.max_session_hours * settings.SESSION_HOUR_SECONDS),
             )
     except IntegrityError:  # someone else opened it a moment ago
-        return LiveSession.objects.exclude(state=LiveSession.State.ENDED).get(room=room)
+        return LiveSession.objects.open().get(room=room)
 
 
 def join_session(*, room: Room, user: User, role: SessionRole, channel_name: str, fresh: bool = False) -> LiveSession:
@@ -203,12 +215,12 @@ def leave_session(*, channel_name: str) -> None:
 def _arm_host_left_deadline(*, session_ids: list[int]) -> None:
     """Sessions with no host or moderator present get the host-left deadline (if not already set)."""
     deadline = timezone.now() + timedelta(seconds=settings.HOST_LEFT_TIMEOUT_SECONDS)
-    leaders_present = Presence.objects.filter(
-        session_id__in=session_ids, role__in=(SessionRole.HOST, SessionRole.MODERATOR)
-    ).values_list("session_id", flat=True)
+    leaders_present = Presence.objects.filter(session_id__in=session_ids, role__in=LEADER_ROLES).values_list(
+        "session_id", flat=True
+    )
     (
-        LiveSession.objects.filter(pk__in=session_ids, host_left_deadline__isnull=True)
-        .exclude(state=LiveSession.State.ENDED)
+        LiveSession.objects.open()
+        .filter(pk__in=session_ids, host_left_deadline__isnull=True)
         .exclude(pk__in=leaders_present)
         .update(host_left_deadline=deadline)
     )
@@ -226,21 +238,19 @@ def expire_presences() -> int:
 
 
 def end_session(*, session: LiveSession, reason: str, by: User | None = None, close_room: bool = False) -> bool:
-    """End the session for everyone and stop its recording; idempotent.
+    """End the session for everyone; idempotent (False if it had ended already).
 
     `close_room` (broadcast rooms): the host closes the room completely, which is what lets the
-    broadcast's recording appear (SPEC "Live broadcast rooms"); held recordings are released.
+    broadcast's recording appear (SPEC "Live broadcast rooms"). The apps above hear of it through
+    `signals.session_ended`, inside this transaction (recordings stops its recording there).
     """
-    from recordings.models import Recording
-    from recordings.services import release_held, stop_active_recording
-
     close_room = close_room and session.room.mode == Room.Mode.BROADCAST
     if close_room:
         reason = LiveSession.EndReason.ROOM_CLOSED
     with transaction.atomic():
         ended = (
-            LiveSession.objects.filter(pk=session.pk)
-            .exclude(state=LiveSession.State.ENDED)
+            LiveSession.objects.open()
+            .filter(pk=session.pk)
             .update(
                 state=LiveSession.State.ENDED,
                 ended_at=timezone.now(),
@@ -251,23 +261,11 @@ def end_session(*, session: LiveSession, reason: str, by: User | None = None, cl
         )
         if not ended:
             return False
-        stop_reason = (
-            Recording.StopReason.HOST_LEFT
-            if reason == LiveSession.EndReason.HOST_LEFT
-            else Recording.StopReason.SESSION_ENDED
-        )
-        stop_active_recording(room_id=session.room_id, reason=stop_reason, by=by)
+        session.refresh_from_db()
+        signals.session_ended.send(sender=LiveSession, session=session, reason=reason, by=by, room_closed=close_room)
         Presence.objects.filter(session=session).delete()
-        if close_room:
-            release_held(session_id=session.pk)
-        events.send_on_commit(
-            events.room_group(session.room_id),
-            {
-                "type": "session_ended",
-                "reason": reason,
-                "text": SESSION_ENDED_TEXT.get(reason, "The session has ended."),
-            },
-        )
+        code = SESSION_ENDED_CODE.get(reason, "session_ended")
+        events.send_on_commit(events.room_group(session.room_id), SessionEnded(reason=reason, text=notices_text(code)))
     return True
 
 
@@ -277,28 +275,30 @@ def go_live(*, session: LiveSession) -> bool:
         state=LiveSession.State.LIVE
     )
     if went:
-        events.send_on_commit(events.room_group(session.room_id), {"type": "session", "state": LiveSession.State.LIVE})
-        events.send_on_commit(events.room_group(session.room_id), events.notice(BROADCAST_LIVE, code="broadcast_live"))
+        group = events.room_group(session.room_id)
+        events.send_many_on_commit(
+            [(group, SessionState(state=LiveSession.State.LIVE)), (group, Notice.of("broadcast_live"))]
+        )
     return bool(went)
 
 
-def close_room(*, room: Room, by: User) -> int:
-    """Close a broadcast room completely after the fact: end an open session, release every held recording.
+def mark_room_closed(*, session_id: int) -> None:
+    """Record on an ended session that its broadcast room was closed, so nothing of it is held again."""
+    LiveSession.objects.ended().filter(pk=session_id).update(room_closed=True)
 
-    Returns how many held recordings were released. For a host who ended a broadcast without
-    closing the room and then saw the held notice (SPEC: held recordings are shown to hosts).
+
+def close_room(*, room: Room, by: User) -> None:
+    """Close a broadcast room completely: end an open session, mark every ended one closed.
+
+    For a host who ended a broadcast without closing the room and then saw the held notice (SPEC:
+    held recordings are shown to hosts). The recordings app releases what it held on
+    `signals.room_closed`.
     """
-    from recordings.models import Recording
-    from recordings.services import release_held
-
     if room.mode != Room.Mode.BROADCAST:
-        return 0
-    held = Recording.objects.filter(room=room, state=Recording.State.HELD)
-    before = held.count()
-    session = LiveSession.objects.filter(room=room).exclude(state=LiveSession.State.ENDED).first()
-    if session is not None:  # also releases what this session held (a recording stopped mid-broadcast)
-        end_session(session=session, reason=LiveSession.EndReason.ROOM_CLOSED, by=by, close_room=True)
-    for session_id in set(held.values_list("session_id", flat=True)):
-        with transaction.atomic():
-            release_held(session_id=session_id, close=True)
-    return before - held.count()
+        return
+    with transaction.atomic():
+        session = LiveSession.objects.open().filter(room=room).first()
+        if session is not None:
+            end_session(session=session, reason=LiveSession.EndReason.ROOM_CLOSED, by=by, close_room=True)
+        LiveSession.objects.ended().filter(room=room).update(room_closed=True)
+        signals.room_closed.send(sender=Room, room=room, by=by)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from meetings import deadlines
 
-@shared_task(name="meetings.tasks.sweep_deadlines", ignore_result=True)
-def sweep_deadlines() -> None:
-    from meetings import deadlines
 
+@shared_task(name="meetings.tasks.sweep_sessions", ignore_result=True)
+def sweep_sessions() -> None:
     deadlines.sweep()

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import os
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from media_library.admin_actions import republish_recordings, retry_publishing
+from recordings import pipeline, services
 from recordings.models import Fragment, Recording, RecordingTransition, Segment, Track
 
 # State is moved only by services (a state machine); the admin shows it and never edits it.
@@ -23,8 +25,10 @@ RECORDING_MACHINE_FIELDS = (
     "progress",
     "error",
     "output_path",
-    "finalize_enqueued_at",
-    "processing_heartbeat",
+    "work_step",
+    "work_due_at",
+    "work_heartbeat",
+    "work_attempts",
 )
 
 
@@ -71,7 +75,7 @@ class RecordingAdmin(admin.ModelAdmin):
     readonly_fields = RECORDING_MACHINE_FIELDS
     inlines = [TrackInline, FragmentInline, TransitionInline]
 
-    actions = ["retry_from_segments", retry_publishing, republish_recordings, "publish_held"]
+    actions = ["retry_from_segments", "retry_publishing", "publish_held"]
 
     @admin.display(description="Error")
     def short_error(self, obj: Recording) -> str:
@@ -83,38 +87,43 @@ class RecordingAdmin(admin.ModelAdmin):
             '<progress max="100" value="{}" title="{}%"></progress> {}%', obj.progress, obj.progress, obj.progress
         )
 
-    @admin.action(description="Retry processing from the stored segments")
+    def _report(self, request: HttpRequest, done: int, skipped: int, *, did: str, why_skipped: str) -> None:
+        if done:
+            self.message_user(request, f"{did}: {done} recording(s).", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"{skipped} recording(s) skipped: {why_skipped}", messages.WARNING)
+
+    @admin.action(description="Retry processing from the stored segments", permissions=["change"])
     def retry_from_segments(self, request: HttpRequest, queryset: QuerySet[Recording]) -> None:
-        from recordings import pipeline
+        selected = list(queryset)  # read before retrying: the list may be filtered by state
+        retried = [rec for rec in selected if pipeline.retry_from_segments(rec) is not None]
+        self._report(request, len(retried), len(selected) - len(retried), did="Processing again",
+                     why_skipped="only failed, available or held recordings can be processed again.")  # fmt: skip
 
-        retried = [rec for rec in queryset if pipeline.retry_from_segments(rec) is not None]
-        skipped = queryset.count() - len(retried)
-        if retried:
-            self.message_user(request, f"Processing again: {len(retried)} recording(s).", messages.SUCCESS)
-        if skipped:
-            self.message_user(
-                request,
-                f"{skipped} recording(s) skipped: only failed, available or held recordings can be processed again.",
-                messages.WARNING,
-            )
+    @admin.action(description="Retry publishing (failed, stuck or available recordings)", permissions=["change"])
+    def retry_publishing(self, request: HttpRequest, queryset: QuerySet[Recording]) -> None:
+        selected = list(queryset.values_list("pk", "output_path"))
+        retried = [
+            pk for pk, path in selected
+            if path and os.path.isfile(path) and services.retry_publishing(recording_id=pk) is not None
+        ]  # fmt: skip
+        self._report(request, len(retried), len(selected) - len(retried), did="Publishing queued",
+                     why_skipped="their composed MP4 is missing (retry from the segments instead), "
+                     "or they are still recording or held.")  # fmt: skip
 
-    @admin.action(description="Publish held broadcast recordings (treat their room as closed)")
+    @admin.action(description="Publish held broadcast recordings (treat their room as closed)", permissions=["change"])
     def publish_held(self, request: HttpRequest, queryset: QuerySet[Recording]) -> None:
-        from recordings import services
-
-        # Read the selection before releasing: the changelist's queryset may be filtered by state.
-        selected = list(queryset.values_list("state", "session_id"))
-        sessions = {session_id for state, session_id in selected if state == Recording.State.HELD}
-        released = sum(len(services.release_held(session_id=session_id, close=True)) for session_id in sessions)
-        skipped = sum(1 for state, _ in selected if state != Recording.State.HELD)
+        selected = list(queryset.values_list("pk", "state"))  # before releasing: the list may be filtered
+        held = [pk for pk, state in selected if state == Recording.State.HELD]
+        released = services.publish_held_as_closed(recording_ids=held)
         if released:
-            self.message_user(request, f"Publishing {released} held recording(s).", messages.SUCCESS)
+            self.message_user(request, f"Publishing {len(released)} held recording(s).", messages.SUCCESS)
+        skipped = len(selected) - len(held)
         if skipped:
             self.message_user(
-                request,
-                f"{skipped} recording(s) skipped: only held recordings are published this way.",
+                request, f"{skipped} recording(s) skipped: only held recordings are published this way.",
                 messages.WARNING,
-            )
+            )  # fmt: skip
 
 
 @admin.register(RecordingTransition)

@@ -46,6 +46,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http.cookie import parse_cookie
 
 from meetings import permissions
+from meetings.permissions import RoomAction
 from recordings import services
 from recordings.models import Recording, Segment, Track
 from recordings.spool import LocalSpool, get_spool
@@ -195,7 +196,7 @@ def authorise(upload: Upload) -> Context:
         .filter(uid=upload.rec_uid, room_id=upload.room_id)
         .first()
     )
-    if recording is None or permissions.session_role(user, recording.room) is None:
+    if recording is None or not permissions.can(user, RoomAction.SEND_MEDIA, recording.room):
         raise Refusal(404, "No such recording in this room.")
     if not services.accepts_segments(recording):
         raise Refusal(409, "This recording is no longer accepting media.")

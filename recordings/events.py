@@ -1,24 +1,17 @@
-"""What the room hears about recordings: the exact notice texts of SPEC.md, built in one place."""
+"""What the room hears about its recording, built from the event catalogue (core.events).
+
+The texts are SPEC.md's, defined once in core.notices; this module decides who hears which.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.utils import timezone
 
-from meetings import events
-from meetings.events import Payload
+from core import events
+from core.events import Notice, Payload, Progress, RecordingState
+from core.notices import Level
 from recordings.models import Recording
-
-STARTING = "Recording will start momentarily, please wait"
-RECORDING = "This session is being recorded"
-ENDED_FOR_LEADERS = "Recording ended, starting upload"
-ENDED_FOR_PARTICIPANTS = "The recording has completed"
-CAP_REACHED = "The recording reached its 24-hour limit and was stopped automatically."
-NO_MEDIA = "The recording could not start: no camera, microphone or screen media reached the server in time."
-HELD = (
-    "This broadcast's recording is held: it will appear in the session recordings only when a host "
-    "closes the room completely."
-)
 
 
 def snapshot(recording: Recording | None) -> Payload | None:
@@ -31,7 +24,7 @@ def snapshot(recording: Recording | None) -> Payload | None:
         "uid": str(recording.uid),
         "state": recording.state,
         "active": recording.is_active,
-        "capturing": recording.state in (Recording.State.STARTING, Recording.State.RECORDING),
+        "capturing": recording.state in Recording.CAPTURING_STATES,
         "elapsed": round(max(elapsed, 0.0), 3),
         "started_by": recording.started_by_id,
         "stop_reason": recording.stop_reason,
@@ -40,51 +33,70 @@ def snapshot(recording: Recording | None) -> Payload | None:
     }
 
 
+def late_joiner_notice(snap: Payload) -> Notice:
+    """Someone who joins while a recording runs is told, not only shown (SPEC step 6)."""
+    code = "recording_started" if snap["state"] == Recording.State.RECORDING else "recording_starting"
+    return Notice(code="recording_in_progress", text=Notice.of(code).text)
+
+
 def broadcast_state(recording: Recording) -> None:
-    events.send_on_commit(events.room_group(recording.room_id), {"type": "recording", "recording": snapshot(recording)})
+    events.send_on_commit(events.room_group(recording.room_id), RecordingState(recording=snapshot(recording)))
 
 
 def announce_starting(recording: Recording) -> None:
     # The notice first: it is what people wait for; the state message follows it.
-    events.send_on_commit(events.room_group(recording.room_id), events.notice(STARTING, code="recording_starting"))
-    broadcast_state(recording)
+    group = events.room_group(recording.room_id)
+    events.send_many_on_commit(
+        [(group, Notice.of("recording_starting")), (group, RecordingState(recording=snapshot(recording)))]
+    )
 
 
 def announce_recording(recording: Recording) -> None:
-    broadcast_state(recording)
-    events.send_on_commit(events.room_group(recording.room_id), events.notice(RECORDING, code="recording_started"))
+    group = events.room_group(recording.room_id)
+    events.send_many_on_commit(
+        [(group, RecordingState(recording=snapshot(recording))), (group, Notice.of("recording_started"))]
+    )
 
 
 def announce_stopped(recording: Recording, *, why: str | None = None) -> None:
-    broadcast_state(recording)
     room_id = recording.room_id
+    sends: list[tuple[str, events.Event]] = [
+        (events.room_group(room_id), RecordingState(recording=snapshot(recording)))
+    ]
     if why:
-        events.send_on_commit(
-            events.leaders_group(room_id), events.notice(why, code="recording_stop_reason", level="warning")
+        sends.append(
+            (events.leaders_group(room_id), Notice(code="recording_stop_reason", text=why, level=Level.WARNING))
         )
-    events.send_on_commit(events.leaders_group(room_id), events.notice(ENDED_FOR_LEADERS, code="recording_ended"))
-    events.send_on_commit(
-        events.participants_group(room_id), events.notice(ENDED_FOR_PARTICIPANTS, code="recording_completed")
-    )
+    sends.append((events.leaders_group(room_id), Notice.of("recording_ended")))
+    sends.append((events.participants_group(room_id), Notice.of("recording_completed")))
+    events.send_many_on_commit(sends)
 
 
 def announce_failed(recording: Recording, *, text: str) -> None:
-    broadcast_state(recording)
-    events.send_on_commit(
-        events.leaders_group(recording.room_id), events.notice(text, code="recording_failed", level="error")
+    room_id = recording.room_id
+    events.send_many_on_commit(
+        [
+            (events.room_group(room_id), RecordingState(recording=snapshot(recording))),
+            (events.leaders_group(room_id), progress_event(recording)),  # the hosts' progress bar goes away
+            (events.leaders_group(room_id), Notice(code="recording_failed", text=text, level=Level.ERROR)),
+        ]
     )
+
+
+def progress_event(recording: Recording) -> Progress:
+    return Progress(uid=str(recording.uid), progress=recording.progress, state=recording.state)
 
 
 def announce_progress(recording: Recording) -> None:
-    events.send_on_commit(
-        events.leaders_group(recording.room_id),
-        {"type": "progress", "uid": str(recording.uid), "progress": recording.progress, "state": recording.state},
-    )
+    events.send_on_commit(events.leaders_group(recording.room_id), progress_event(recording))
 
 
 def announce_held(recording: Recording) -> None:
-    broadcast_state(recording)
-    announce_progress(recording)  # state "held": the hosts' progress bar goes away
-    events.send_on_commit(
-        events.leaders_group(recording.room_id), events.notice(HELD, code="recording_held", level="warning")
+    room_id = recording.room_id
+    events.send_many_on_commit(
+        [
+            (events.room_group(room_id), RecordingState(recording=snapshot(recording))),
+            (events.leaders_group(room_id), progress_event(recording)),  # state "held": the progress bar goes
+            (events.leaders_group(room_id), Notice.of("recording_held", level=Level.WARNING)),
+        ]
     )

@@ -9,8 +9,38 @@ from django.db import models
 from django.db.models import Q
 
 
+class RecordingQuerySet(models.QuerySet["Recording"]):
+    """The state sets, named once: callers never spell out a list of states."""
+
+    def active(self) -> RecordingQuerySet:
+        """Capture under way or just stopped (at most one per room: a DB constraint)."""
+        return self.filter(state__in=Recording.ACTIVE_STATES)
+
+    def capturing(self) -> RecordingQuerySet:
+        """Browsers are (or are about to be) uploading media."""
+        return self.filter(state__in=Recording.CAPTURING_STATES)
+
+    def stopping(self) -> RecordingQuerySet:
+        return self.filter(state=Recording.State.STOPPING)
+
+    def processing(self) -> RecordingQuerySet:
+        return self.filter(state=Recording.State.PROCESSING)
+
+    def held(self) -> RecordingQuerySet:
+        """Broadcast recordings, processed, waiting for their room to be closed."""
+        return self.filter(state=Recording.State.HELD)
+
+    def in_progress(self) -> RecordingQuerySet:
+        """Not yet a file people can open, and not failed."""
+        return self.filter(state__in=(*Recording.ACTIVE_STATES, Recording.State.PROCESSING, Recording.State.HELD))
+
+    def not_published(self) -> RecordingQuerySet:
+        """In progress or failed: what My Media shows above the entries, with the state or the reason."""
+        return self.exclude(state=Recording.State.AVAILABLE)
+
+
 class Recording(models.Model):
-    """A state machine; states change only in recordings.services, inside a transaction."""
+    """A state machine; its state changes only in recordings.services (TRANSITIONS), inside a transaction."""
 
     class State(models.TextChoices):
         STARTING = "starting", "Starting"
@@ -21,6 +51,12 @@ class Recording(models.Model):
         FAILED = "failed", "Failed"
         HELD = "held", "Held until the room closes"
 
+    class Step(models.TextChoices):
+        """The long steps after capture; each runs under a claim with a heartbeat."""
+
+        FINALIZE = "finalize", "Finalize (compose and assemble)"
+        PUBLISH = "publish", "Publish (store and list)"
+
     class StopReason(models.TextChoices):
         STOPPED_BY_HOST = "stopped_by_host", "Stopped by a host"
         HOST_LEFT = "host_left", "Host left"
@@ -30,6 +66,7 @@ class Recording(models.Model):
 
     # The states in which capture is under way: at most one per room (DB constraint).
     ACTIVE_STATES = (State.STARTING, State.RECORDING, State.STOPPING)
+    CAPTURING_STATES = (State.STARTING, State.RECORDING)
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     room = models.ForeignKey("meetings.Room", on_delete=models.CASCADE, related_name="recordings")
@@ -53,10 +90,18 @@ class Recording(models.Model):
     progress = models.PositiveSmallIntegerField(default=0, help_text="Processing progress, percent.")
     error = models.TextField(blank=True)
     output_path = models.CharField(max_length=500, blank=True, help_text="The verified final MP4 in the work area.")
-    finalize_enqueued_at = models.DateTimeField(null=True, blank=True)
-    processing_heartbeat = models.DateTimeField(
-        null=True, blank=True, help_text="Refreshed by the worker finalizing it; a stale one is taken over."
+    # The work claim (recordings.services.claim_step): which long step is due or running, when it
+    # is due, and the heartbeat of the worker running it; a stale heartbeat is taken over.
+    work_step = models.CharField(max_length=16, choices=Step.choices, blank=True)
+    work_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the step was queued (or will be retried)."
     )
+    work_heartbeat = models.DateTimeField(
+        null=True, blank=True, help_text="Refreshed by the worker running the step; a stale one is taken over."
+    )
+    work_attempts = models.PositiveSmallIntegerField(default=0, help_text="Tries of the current step.")
+
+    objects = RecordingQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,40 +1,80 @@
-"""Every write and state transition of recordings (a state machine; DESIGN.md "State lives in the database")."""
+"""Every write and state transition of recordings (DESIGN.md "State lives in the database").
+
+The only module that writes `Recording.state` (tests/architecture checks it): every move goes
+through `_transition`, allowed only along TRANSITIONS, under the row's lock, so double clicks,
+two hosts and a sweep racing a click all give one outcome. The long steps after capture
+(finalize, publish) run under a work claim with a heartbeat (`claim_step`, `keep_claim_alive`):
+a second worker cannot run a step whose heartbeat is fresh, and takes over one whose is stale.
+The media library publishes; it calls `claim_step`, `mark_available` and `step_failed` here.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
+from core import notices
+from core.tasks import enqueue_on_commit
 from meetings import services as meeting_services
 from meetings.models import LiveSession, Room, User
-from recordings import events
+from recordings import events, signals, windows
 from recordings.models import Recording, RecordingTransition, Segment, Track
 
 logger = logging.getLogger(__name__)
 
 S = Recording.State
-R = Recording.StopReason
+Step = Recording.Step
+FINALIZE_TASK = "recordings.tasks.finalize_recording"
+
+# The state machine, in one table: from each state, where a recording may go.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.STARTING: frozenset({S.RECORDING, S.STOPPING, S.FAILED}),
+    S.RECORDING: frozenset({S.STOPPING, S.FAILED}),
+    S.STOPPING: frozenset({S.PROCESSING, S.FAILED}),
+    S.PROCESSING: frozenset({S.AVAILABLE, S.HELD, S.FAILED}),
+    S.HELD: frozenset({S.PROCESSING, S.FAILED}),  # released when the room closes; admin retry
+    S.FAILED: frozenset({S.PROCESSING}),  # admin retry
+    S.AVAILABLE: frozenset({S.PROCESSING}),  # admin: rebuild from the segments
+}
+# A step may be claimed in these states (publishing an available recording again re-verifies it).
+CLAIMABLE: dict[str, tuple[str, ...]] = {Step.FINALIZE: (S.PROCESSING,), Step.PUBLISH: (S.PROCESSING, S.AVAILABLE)}
+# Progress once the file is assembled; publishing takes it to 100.
+ASSEMBLED = 97
 
 
 class RecordingError(Exception):
     """A request that cannot be carried out; the message is safe to show to the person."""
 
 
-def _transition(
-    recording_id: int, *, from_states: tuple[str, ...], to_state: str, note: str = "", **fields: object
-) -> Recording | None:
-    """Move one recording, under a row lock, only from the given states; None if it was elsewhere.
+def sources_of(to_state: str) -> tuple[str, ...]:
+    return tuple(state for state, targets in TRANSITIONS.items() if to_state in targets)
 
-    This is what makes double clicks, two hosts and a sweep racing a click all give one outcome.
+
+def _transition(
+    recording_id: int, *, to_state: str, from_states: tuple[str, ...] | None = None, note: str = "", **fields: object
+) -> Recording | None:
+    """Move one recording to `to_state`, under its row lock; None if it was in no state that may.
+
+    `from_states` narrows TRANSITIONS for one caller (e.g. a stop only from capture); it can never
+    widen them.
     """
+    allowed = sources_of(to_state)
+    if from_states is not None:
+        assert set(from_states) <= set(allowed), f"{from_states} -> {to_state} is not in TRANSITIONS"
+        allowed = tuple(from_states)
     with transaction.atomic():
         recording = Recording.objects.select_for_update().filter(pk=recording_id).first()
-        if recording is None or recording.state not in from_states:
+        if recording is None or recording.state not in allowed:
             return None
         previous = recording.state
         recording.state = to_state
@@ -45,16 +85,17 @@ def _transition(
         return recording
 
 
+# --- Capture ---------------------------------------------------------------------------------
+
+
 def start_recording(*, room: Room, user: User) -> tuple[Recording, bool]:
     """Start a recording of the room's open session, or return the one already running (created=False)."""
     now = timezone.now()
     with transaction.atomic():
-        session = (
-            LiveSession.objects.select_for_update().filter(room=room).exclude(state=LiveSession.State.ENDED).first()
-        )
+        session = LiveSession.objects.open().select_for_update().filter(room=room).first()
         if session is None:
             raise RecordingError("There is no live session in this room.")
-        existing = Recording.objects.filter(room=room, state__in=Recording.ACTIVE_STATES).first()
+        existing = Recording.objects.active().filter(room=room).first()
         if existing is not None:
             return existing, False
         try:
@@ -67,7 +108,7 @@ def start_recording(*, room: Room, user: User) -> tuple[Recording, bool]:
                     first_media_deadline=now + timedelta(seconds=settings.FIRST_MEDIA_TIMEOUT_SECONDS),
                 )
         except IntegrityError:  # another host won the race between our check and insert
-            return Recording.objects.get(room=room, state__in=Recording.ACTIVE_STATES), False
+            return Recording.objects.active().get(room=room), False
         RecordingTransition.objects.create(recording=recording, to_state=S.STARTING, note=f"started by {user.username}")
         events.announce_starting(recording)
         return recording, True
@@ -76,9 +117,7 @@ def start_recording(*, room: Room, user: User) -> tuple[Recording, bool]:
 def mark_capturing(*, recording_id: int, capture_began: datetime) -> Recording | None:
     """The first media is on disk: tell everyone the session is being recorded."""
     began = min(capture_began, timezone.now())
-    recording = _transition(
-        recording_id, from_states=(S.STARTING,), to_state=S.RECORDING, note="first media stored", started_at=began
-    )
+    recording = _transition(recording_id, to_state=S.RECORDING, note="first media stored", started_at=began)
     if recording is not None:
         events.announce_recording(recording)
     return recording
@@ -90,7 +129,6 @@ def stop_recording(
     """Stop capture; idempotent (a second stop, or a stop racing the sweep, does nothing)."""
     stopped = _transition(
         recording.pk,
-        from_states=(S.STARTING, S.RECORDING),
         to_state=S.STOPPING,
         note=f"{reason}" + (f" by {by.username}" if by else ""),
         stop_reason=reason,
@@ -105,23 +143,49 @@ def stop_recording(
 def stop_active_recording(
     *, room_id: int, reason: str, by: User | None = None, why: str | None = None
 ) -> Recording | None:
-    active = Recording.objects.filter(room_id=room_id, state__in=(S.STARTING, S.RECORDING)).first()
+    active = Recording.objects.capturing().filter(room_id=room_id).first()
     if active is None:
         return None
     return stop_recording(recording=active, reason=reason, by=by, why=why)
 
 
 def fail_recording(*, recording_id: int, error: str, from_states: tuple[str, ...] | None = None) -> Recording | None:
+    """The recording cannot be made; the reason is kept for the admin and told to its hosts."""
     failed = _transition(
         recording_id,
-        from_states=from_states or (S.STARTING, S.RECORDING, S.STOPPING, S.PROCESSING, S.HELD),
         to_state=S.FAILED,
+        from_states=from_states,
         note=error,
         error=error,
+        work_heartbeat=None,
+        work_due_at=None,
     )
     if failed is not None:
         events.announce_failed(failed, text=error)
     return failed
+
+
+# --- Processing: the long steps under work claims --------------------------------------------
+
+
+def _make_due(recording_id: int, step: str, *, delay: float = 0.0) -> None:
+    """Mark `step` as the recording's next work (due after `delay`), with a fresh attempt count."""
+    Recording.objects.filter(pk=recording_id).update(
+        work_step=step,
+        work_due_at=timezone.now() + timedelta(seconds=delay),
+        work_heartbeat=None,
+        work_attempts=0,
+    )
+
+
+def _queue_finalize(recording_id: int) -> None:
+    _make_due(recording_id, Step.FINALIZE)
+    enqueue_on_commit(FINALIZE_TASK, recording_id)
+
+
+def _publish_due(recording_id: int) -> None:
+    _make_due(recording_id, Step.PUBLISH)
+    signals.recording_ready.send(sender=Recording, recording_id=recording_id)
 
 
 def begin_processing(*, recording_id: int) -> Recording | None:
@@ -132,36 +196,210 @@ def begin_processing(*, recording_id: int) -> Recording | None:
     if not Segment.objects.filter(track__recording_id=recording_id).exists():
         return fail_recording(
             recording_id=recording_id,
-            error="No media was recorded before the recording stopped.",
+            error=notices.text("recording_no_media_before_stop"),
             from_states=(S.STOPPING,),
         )
-    from recordings import pipeline
-
     processing = _transition(
         recording_id,
-        from_states=(S.STOPPING,),
         to_state=S.PROCESSING,
+        from_states=(S.STOPPING,),
         note="capture closed",
-        duration=pipeline.recorded_duration(recording),
+        duration=windows.recorded_duration(recording),
     )
     if processing is not None:
         events.broadcast_state(processing)
-        pipeline.schedule_finalize(processing)
+        _queue_finalize(recording_id)
     return processing
+
+
+def claim_step(*, recording_id: int, step: str) -> bool:
+    """Claim the due `step` for this worker: True unless another worker's heartbeat is fresh.
+
+    One conditional UPDATE, so two workers racing for it give one winner. A claim whose heartbeat
+    is older than WORK_STALE_SECONDS belonged to a dead worker and is taken over.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.WORK_STALE_SECONDS)
+    return bool(
+        Recording.objects.filter(pk=recording_id, state__in=CLAIMABLE[step], work_step=step)
+        .filter(Q(work_heartbeat__isnull=True) | Q(work_heartbeat__lt=stale))
+        .update(work_heartbeat=now, work_attempts=F("work_attempts") + 1)
+    )
+
+
+def beat(*, recording_id: int, step: str, progress: int | None = None) -> bool:
+    """Refresh our claim's heartbeat (and the progress shown to hosts); False if the step moved on."""
+    fields: dict[str, object] = {"work_heartbeat": timezone.now()}
+    if progress is not None:
+        fields["progress"] = progress
+    updated = Recording.objects.filter(pk=recording_id, state__in=CLAIMABLE[step], work_step=step).update(**fields)
+    if updated and progress is not None:
+        recording = Recording.objects.only("uid", "room_id", "state", "progress").get(pk=recording_id)
+        events.announce_progress(recording)
+    return bool(updated)
+
+
+@contextmanager
+def keep_claim_alive(*, recording_id: int, step: str) -> Iterator[None]:
+    """Refresh the claim's heartbeat from a helper thread while the body works (a long upload).
+
+    Four beats per stale interval, so one slow beat never lets a live claim look dead.
+    """
+    stop = threading.Event()
+    interval = max(settings.WORK_STALE_SECONDS / 4, 0.05)
+
+    def run() -> None:
+        try:
+            while not stop.wait(interval):
+                try:
+                    beat(recording_id=recording_id, step=step)
+                except Exception:  # a missed beat is retried at the next; it must not kill the thread
+                    logger.exception("heartbeat of recording %s failed", recording_id)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=run, name=f"claim-{recording_id}-{step}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def finish_finalize(*, recording_id: int, output_path: str, duration: float) -> Recording:
+    """The verified MP4 is assembled: hold it (a broadcast whose room is open) or make publishing due."""
+    Recording.objects.filter(pk=recording_id).update(
+        output_path=output_path,
+        duration=duration,
+        processed_at=timezone.now(),
+        progress=ASSEMBLED,
+        work_heartbeat=None,
+    )
+    recording = Recording.objects.get(pk=recording_id)
+    events.announce_progress(recording)
+    if not hold_if_room_open(recording_id=recording_id):
+        with transaction.atomic():
+            _publish_due(recording_id)
+    return Recording.objects.get(pk=recording_id)
+
+
+def step_failed(*, recording_id: int, step: str, error: str) -> float | None:
+    """A claimed step failed: seconds until it should be tried again, or None if the recording failed.
+
+    Finalize fails at once (its input will not change by waiting: the admin retries from the
+    segments). Publish retries with exponential back-off (storage may come back) until
+    PUBLISH_MAX_ATTEMPTS, then fails with the reason; the admin retry starts it again.
+    """
+    recording = Recording.objects.filter(pk=recording_id).only("work_attempts", "state").first()
+    if recording is None:
+        return None
+    if step == Step.PUBLISH and recording.work_attempts < settings.PUBLISH_MAX_ATTEMPTS:
+        delay = min(
+            settings.PUBLISH_RETRY_BASE_SECONDS * 2 ** max(recording.work_attempts - 1, 0),
+            settings.PUBLISH_RETRY_MAX_SECONDS,
+        )
+        Recording.objects.filter(pk=recording_id, work_step=step).update(
+            work_heartbeat=None, work_due_at=timezone.now() + timedelta(seconds=delay)
+        )
+        logger.warning("recording %s: %s failed (try %s), again in %.0f s: %s", recording_id, step,
+                       recording.work_attempts, delay, error)  # fmt: skip
+        return delay
+    what = "Publishing" if step == Step.PUBLISH else "Processing"
+    fail_recording(recording_id=recording_id, error=f"{what} failed: {error}", from_states=(S.PROCESSING,))
+    return None
+
+
+def mark_available(*, recording_id: int, note: str = "") -> bool:
+    """Published and verified: the recording is available. False if it was already (a republish).
+
+    Raises RecordingError from any other state: only a processing recording becomes available.
+    """
+    now = timezone.now()
+    done = _transition(
+        recording_id,
+        to_state=S.AVAILABLE,
+        note=note,
+        available_at=now,
+        progress=100,
+        error="",
+        work_heartbeat=None,
+        work_due_at=None,
+    )
+    if done is not None:
+        if done.processed_at is None:
+            Recording.objects.filter(pk=recording_id).update(processed_at=now)
+        return True
+    state = Recording.objects.filter(pk=recording_id).values_list("state", flat=True).first()
+    if state == S.AVAILABLE:
+        Recording.objects.filter(pk=recording_id).update(work_heartbeat=None, work_due_at=None)
+        return False
+    raise RecordingError(f"recording {recording_id} is {state or 'missing'}; it cannot become available")
+
+
+def requeue_stalled_work() -> int:
+    """Work whose task was lost (a worker killed, Redis restarted empty) is queued again.
+
+    A step counts as lost when it was due longer ago than the stale interval and no worker has a
+    fresh heartbeat on it. Run by the recordings sweep.
+    """
+    stale = timezone.now() - timedelta(seconds=settings.WORK_STALE_SECONDS)
+    lost = (
+        Recording.objects.filter(state__in=(S.PROCESSING, S.AVAILABLE), work_due_at__lt=stale)
+        .exclude(work_step="")
+        .filter(Q(work_heartbeat__isnull=True) | Q(work_heartbeat__lt=stale))
+        .values_list("pk", "work_step", "work_attempts")
+    )
+    count = 0
+    for recording_id, step, attempts in lost:
+        with transaction.atomic():
+            if step == Step.FINALIZE:
+                Recording.objects.filter(pk=recording_id).update(work_due_at=timezone.now(), work_heartbeat=None)
+                enqueue_on_commit(FINALIZE_TASK, recording_id)
+            else:
+                Recording.objects.filter(pk=recording_id).update(work_due_at=timezone.now(), work_heartbeat=None)
+                signals.recording_ready.send(sender=Recording, recording_id=recording_id)
+        logger.warning("recording %s: %s was lost (try %s); queued again", recording_id, step, attempts)
+        count += 1
+    return count
+
+
+# --- Admin retries -----------------------------------------------------------------------------
 
 
 def reprocess(*, recording_id: int) -> Recording | None:
     """Admin retry: process again from the stored segments (after a failure, or to rebuild the file)."""
-    return _transition(
+    recording = _transition(
         recording_id,
-        from_states=(S.FAILED, S.AVAILABLE, S.HELD),
         to_state=S.PROCESSING,
         note="retry from segments",
         error="",
         progress=0,
-        processing_heartbeat=None,
         output_path="",
     )
+    if recording is not None:
+        events.broadcast_state(recording)
+        _queue_finalize(recording_id)
+    return recording
+
+
+def retry_publishing(*, recording_id: int) -> Recording | None:
+    """Admin retry of a processed recording: publish its verified MP4 again (failed, stuck or available).
+
+    A failed recording goes back to processing; an available one is re-verified in place (its
+    entry recreated if it was deleted). None if the recording is elsewhere (capturing, held).
+    """
+    with transaction.atomic():
+        recording = Recording.objects.select_for_update().filter(pk=recording_id).first()
+        if recording is None or not recording.output_path or not os.path.isfile(recording.output_path):
+            return None  # nothing to publish: retry from the segments instead
+        if recording.state == S.FAILED:
+            recording = _transition(recording_id, to_state=S.PROCESSING, note="retry publishing", error="")
+        elif recording.state not in CLAIMABLE[Step.PUBLISH]:
+            return None
+        assert recording is not None
+        _publish_due(recording_id)
+        return recording
 
 
 # --- Broadcast rooms: held until the room is closed (SPEC "Live broadcast rooms") -------------
@@ -181,7 +419,12 @@ def hold_if_room_open(*, recording_id: int) -> bool:
         if session.state == LiveSession.State.ENDED and session.room_closed:
             return False
         held = _transition(
-            recording_id, from_states=(S.PROCESSING,), to_state=S.HELD, note="broadcast: the room has not been closed"
+            recording_id,
+            to_state=S.HELD,
+            from_states=(S.PROCESSING,),
+            note="broadcast: the room has not been closed",
+            work_step="",
+            work_due_at=None,
         )
         if held is None:
             return False
@@ -189,35 +432,38 @@ def hold_if_room_open(*, recording_id: int) -> bool:
         return True
 
 
-def release_held(*, session_id: int, close: bool = False) -> list[Recording]:
-    """The room was closed: publish the session's held recordings (their verified MP4 is ready).
+def release_held(*, recordings: list[int] | None = None, session_id: int | None = None) -> list[Recording]:
+    """The room was closed: publish held recordings (their verified MP4 is ready).
 
-    `close` records the closing on the ended session first (a host closing the room after the
-    fact, or an admin publishing held recordings), so a retried recording is not held again.
+    Either the given recordings or every held recording of `session_id`. A recording held before
+    its file was made (an admin retry of a held one) is processed again instead.
     """
-    from media_library.tasks import enqueue_publish
-
-    if close:
-        LiveSession.objects.filter(pk=session_id, state=LiveSession.State.ENDED).update(room_closed=True)
+    held = Recording.objects.held()
+    ids = list(held.filter(pk__in=recordings) if recordings is not None else held.filter(session_id=session_id))
     released = []
-    for recording_id in Recording.objects.filter(session_id=session_id, state=S.HELD).values_list("pk", flat=True):
-        recording = _transition(recording_id, from_states=(S.HELD,), to_state=S.PROCESSING, note="room closed")
-        if recording is None:
-            continue
-        events.broadcast_state(recording)
-        if recording.output_path:
-            enqueue_publish(recording.pk)
-        else:  # held before its file was made (an admin retry): process it again
-            from recordings import pipeline
-
-            pipeline.schedule_finalize(recording)
-        released.append(recording)
+    for recording in ids:
+        with transaction.atomic():
+            moved = _transition(recording.pk, to_state=S.PROCESSING, from_states=(S.HELD,), note="room closed")
+            if moved is None:
+                continue
+            events.broadcast_state(moved)
+            if moved.output_path:
+                _publish_due(moved.pk)
+            else:
+                _queue_finalize(moved.pk)
+        released.append(moved)
     return released
 
 
-# --- Ingest ---------------------------------------------------------------------------------
+def publish_held_as_closed(*, recording_ids: list[int]) -> list[Recording]:
+    """Admin: treat the rooms of these held recordings as closed, and publish them."""
+    sessions = set(Recording.objects.held().filter(pk__in=recording_ids).values_list("session_id", flat=True))
+    for session_id in sessions:
+        meeting_services.mark_room_closed(session_id=session_id)
+    return release_held(recordings=recording_ids)
 
-ACCEPTING_STATES = (S.STARTING, S.RECORDING, S.STOPPING)
+
+# --- Ingest ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -228,7 +474,7 @@ class IngestResult:
 
 def accepts_segments(recording: Recording, *, now: datetime | None = None) -> bool:
     """Capture is running, or stopped so recently that the last pieces may still be in flight."""
-    if recording.state in (S.STARTING, S.RECORDING):
+    if recording.state in Recording.CAPTURING_STATES:
         return True
     if recording.state == S.STOPPING and recording.stopped_at is not None:
         now = now or timezone.now()
@@ -294,9 +540,7 @@ def record_segment(
             raise RecordingError("A different segment with that number was already stored.") from None
         return IngestResult(segment=segment, created=False)
     if recording.state in (S.RECORDING, S.STOPPING):
-        from recordings import pipeline
-
-        pipeline.invalidate_windows(segment=segment, recording=recording)
+        windows.invalidate_windows(segment=segment, recording=recording)
     if final:
         _close_track(recording=recording, track=track)
     if recording.state == S.STARTING:

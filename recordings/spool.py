@@ -6,12 +6,12 @@ One small interface so that moving from a local directory to a shared volume
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
+
+from core import files
 
 
 class LocalSpool:
@@ -30,27 +30,15 @@ class LocalSpool:
         """A temp file beside the final place, so the rename in `commit` is atomic."""
         target = self.path(relpath)
         target.parent.mkdir(parents=True, exist_ok=True)
-        return tempfile.NamedTemporaryFile(dir=target.parent, prefix=".incoming-", delete=False)
+        # Readable by this user only, as the tempfile module made it before.
+        return files.open_temp(target, prefix=".incoming-", permissions=0o600)
 
     def commit(self, temp: BinaryIO, relpath: str) -> None:
         """Make the bytes durable (file and directory entry) before anyone is told they are stored."""
-        temp.flush()
-        os.fsync(temp.fileno())
-        temp.close()
-        target = self.path(relpath)
-        os.replace(temp.name, target)
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        files.commit_file(temp, self.path(relpath), fsync_dir=True)
 
     def discard(self, temp: BinaryIO) -> None:
-        temp.close()
-        try:
-            os.unlink(temp.name)
-        except FileNotFoundError:
-            pass
+        files.discard_file(temp)
 
 
 def get_spool() -> LocalSpool:

@@ -37,7 +37,7 @@ def bundled_redis_server() -> str:
     return str(path)
 
 
-def ensure_redis(url: str | None = None) -> tuple[str, subprocess.Popen | None]:
+def ensure_redis(url: str | None = None) -> tuple[str, subprocess.Popen[bytes] | None]:
     """Return (url, process): process is the embedded server we started, or None if one was already up."""
     url = url or os.environ.get("REDIS_URL", DEFAULT_URL)
     if redis_answers(url):

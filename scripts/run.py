@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -22,12 +23,13 @@ sys.path.insert(0, str(ROOT))
 from scripts.redis_boot import ensure_redis  # noqa: E402
 
 
-def wait_for_http(url: str, procs: list[subprocess.Popen], timeout: float = 60) -> None:
+def wait_for_http(url: str, procs: list[subprocess.Popen[bytes]], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for proc in procs:
             if proc.poll() is not None:
-                raise RuntimeError(f"{proc.args[2:5]} exited early with code {proc.returncode}")
+                args = cast("list[str]", proc.args)  # every process here is started from a list of str
+                raise RuntimeError(f"{args[2:5]} exited early with code {proc.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -54,7 +56,7 @@ def main() -> int:
     py = sys.executable
     var_dir = Path(env.get("VAR_DIR", ROOT / "var"))
     var_dir.mkdir(parents=True, exist_ok=True)
-    procs: list[subprocess.Popen] = []
+    procs: list[subprocess.Popen[bytes]] = []
 
     def stop_all(*_: object) -> None:
         for proc in procs:

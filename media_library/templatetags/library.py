@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import template
+from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from media_library.models import MediaEntry
+    from meetings.models import User
 
 register = template.Library()
 
@@ -22,11 +31,11 @@ def duration(seconds: float | int | None) -> str:
 
 
 @register.simple_tag
-def page_url(request, page_number: int, base: str = "") -> str:  # noqa: ANN001 - a template's request
+def page_url(request: HttpRequest, page_number: int, base: str = "") -> str:
     """The current URL (or `base`) with only `page` changed, so search terms and the folder survive paging."""
     params = request.GET.copy()
     params.pop("panel", None)
-    params["page"] = page_number
+    params["page"] = str(page_number)  # what urlencode() made of the int before
     return f"{base or ''}?{params.urlencode()}"
 
 
@@ -34,7 +43,7 @@ ROLE_LABELS = {"co_editor": "Co-editor", "co_publisher": "Co-publisher", "co_vie
 
 
 @register.simple_tag
-def my_role(entry, user) -> str:  # noqa: ANN001
+def my_role(entry: MediaEntry, user: User | AnonymousUser) -> str:
     if entry.owner_id == user.pk:
         return "Owner"
     if entry.creator_id == user.pk:

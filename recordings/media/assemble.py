@@ -19,12 +19,16 @@ from __future__ import annotations
 import heapq
 import os
 import struct
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Literal, overload
 
 import av
+from av.audio.stream import AudioStream
+from av.video.stream import VideoStream
+
+from core import files
 
 AAC_FRAME_SAMPLES = 1024  # every AAC-LC packet decodes to this many samples
 
@@ -105,9 +109,17 @@ def probe(path: str) -> MediaInfo:
         )
 
 
+@overload
 def _same_codec_inputs(
-    paths: Sequence[str], kind: str, label: str
-) -> Iterator[tuple[int, av.container.InputContainer, av.stream.Stream]]:
+    paths: Sequence[str], kind: Literal["video"], label: str
+) -> Iterator[tuple[int, av.container.InputContainer, VideoStream]]: ...
+@overload
+def _same_codec_inputs(
+    paths: Sequence[str], kind: Literal["audio"], label: str
+) -> Iterator[tuple[int, av.container.InputContainer, AudioStream]]: ...
+def _same_codec_inputs(
+    paths: Sequence[str], kind: Literal["video", "audio"], label: str
+) -> Iterator[tuple[int, av.container.InputContainer, VideoStream | AudioStream]]:
     """Open each input in turn with its first ``kind`` stream; all must share codec parameters.
 
     One MP4 track carries one sample description (avcC / esds), so inputs encoded with other
@@ -199,42 +211,37 @@ def assemble(
     if not fragments:
         raise AssemblyError("no fragments")
     pieces = [AudioPiece(audio)] if isinstance(audio, str) else list(audio or [])
-    tmp_path = f"{out_path}.tmp-{os.getpid()}-{threading.get_ident()}"
     try:
-        with av.open(fragments[0]) as first:
-            vin = first.streams.video[0]
-            with av.open(tmp_path, "w", format="mp4", options={"movflags": "+faststart"}) as out:
-                vout = out.add_stream_from_template(vin)
-                aout = None
-                audio_tb = None
-                if pieces:
-                    with av.open(pieces[0].path) as ain_c:
-                        ain = ain_c.streams.audio[0]
-                        aout = out.add_stream_from_template(ain)
-                        audio_tb = ain.time_base
-                video_tb = vin.time_base
-                assert video_tb is not None
-                sources: list[Iterator[tuple[Fraction, int, av.Packet]]] = [_video_packets(fragments, video_tb)]
-                if pieces:
-                    assert audio_tb is not None
-                    sources.append(_audio_packets(pieces, audio_tb))
-                # Merge by decode time so the muxer never has to buffer a
-                # whole stream to interleave.
-                merged = heapq.merge(*sources, key=lambda item: (item[0], item[1]))
-                for _, kind, packet in merged:
-                    packet.stream = vout if kind == 0 else aout  # type: ignore[assignment]
-                    out.mux(packet)
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
-        info = probe(tmp_path)
-        _verify(info, fragments, bool(pieces), expected_duration)
-        os.replace(tmp_path, out_path)
+        # The file appears under its final name only once verified (fsynced, then renamed).
+        with files.atomic_path(out_path) as tmp_path:
+            with av.open(fragments[0]) as first:
+                vin = first.streams.video[0]
+                with av.open(tmp_path, "w", format="mp4", options={"movflags": "+faststart"}) as out:
+                    vout = out.add_stream_from_template(vin)
+                    aout = None
+                    audio_tb = None
+                    if pieces:
+                        with av.open(pieces[0].path) as ain_c:
+                            ain = ain_c.streams.audio[0]
+                            aout = out.add_stream_from_template(ain)
+                            audio_tb = ain.time_base
+                    video_tb = vin.time_base
+                    assert video_tb is not None
+                    sources: list[Iterator[tuple[Fraction, int, av.Packet]]] = [_video_packets(fragments, video_tb)]
+                    if pieces:
+                        assert audio_tb is not None
+                        sources.append(_audio_packets(pieces, audio_tb))
+                    # Merge by decode time so the muxer never has to buffer a
+                    # whole stream to interleave.
+                    merged = heapq.merge(*sources, key=lambda item: (item[0], item[1]))
+                    for _, kind, packet in merged:
+                        packet.stream = vout if kind == 0 else aout
+                        out.mux(packet)
+            info = probe(tmp_path)
+            _verify(info, fragments, bool(pieces), expected_duration)
         return info
     except av.FFmpegError as exc:
         raise AssemblyError(f"remux failed: {exc}") from exc
-    finally:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
 
 
 def fragments_duration(fragments: Sequence[str]) -> float:

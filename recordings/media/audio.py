@@ -46,14 +46,14 @@ Other decisions:
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import av
 import numpy as np
+
+from core import files
 
 from .heap import tune_heap
 from .timeline import SegmentProblem, Span, TrackInput, describe_error, track_spans
@@ -290,7 +290,6 @@ def encode_audio_window(
     problems: list[SegmentProblem] = []
     pcms = [_TrackPcm(t, _spans_between(t, mix_from / SAMPLE_RATE, mix_to / SAMPLE_RATE), problems) for t in tracks]
     limiter = _Limiter()
-    tmp_path = f"{out_path}.tmp-{os.getpid()}-{threading.get_ident()}"
     tb = Fraction(1, SAMPLE_RATE)
 
     def keep(packets: Sequence[av.Packet]) -> Iterator[av.Packet]:
@@ -300,7 +299,7 @@ def encode_audio_window(
                 packet.dts = packet.pts
                 yield packet
 
-    try:
+    with files.atomic_path(out_path) as tmp_path:
         container = av.open(tmp_path, "w", format="ipod")
         try:
             stream = container.add_stream("aac", rate=SAMPLE_RATE)
@@ -323,12 +322,6 @@ def encode_audio_window(
             container.mux(list(keep(stream.encode(None))))
         finally:
             container.close()
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp_path, out_path)
-    finally:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
     report.samples = last - first
     report.limited_blocks = limiter.limited_blocks
     window_a, window_b = first / SAMPLE_RATE, last / SAMPLE_RATE

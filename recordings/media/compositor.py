@@ -28,8 +28,8 @@ that participant, or black.
 
 from __future__ import annotations
 
+import enum
 import math
-import os
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -39,6 +39,8 @@ from fractions import Fraction
 import av
 import numpy as np
 from av.video.reformatter import Interpolation, VideoReformatter
+
+from core import files
 
 from .heap import tune_heap
 from .layout import Cell, PresentTrack, Rect, compute_layout, fit
@@ -97,7 +99,13 @@ class _Decoded:
     scaled_size: tuple[int, int] | None = None
 
 
-_END = object()
+class _End(enum.Enum):
+    """The decoder thread's last item on its queue: a typed sentinel."""
+
+    END = enum.auto()
+
+
+_END = _End.END
 
 CellLookup = Callable[[str, int], "Rect | None"]
 
@@ -157,7 +165,7 @@ class _TrackSource:
         self.frames_decoded = 0
         self.thread_scaler = _Scaler(track.kind)
         self.main_scaler = _Scaler(track.kind)
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=_DECODE_QUEUE_FRAMES)
+        self._queue: queue.Queue[_Decoded | _End] = queue.Queue(maxsize=_DECODE_QUEUE_FRAMES)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"decode-{track.track_id}", daemon=True)
         self._thread.start()
@@ -277,7 +285,7 @@ class _TrackSource:
         if item is _END:
             self._done = True
             return None
-        return item  # type: ignore[return-value]
+        return item
 
     def advance_to(self, tick: int) -> _Decoded | None:
         """The newest frame due at or before output frame ``tick``."""
@@ -447,69 +455,65 @@ def compose_window(
 
     sources: dict[str, _TrackSource] = {}
     problems: list[SegmentProblem] = []
-    tmp_path = f"{out_path}.tmp-{os.getpid()}-{threading.get_ident()}"
     try:
-        for track in tracks:
-            sources[track.track_id] = _TrackSource(
-                track,
-                track_span_lists[track.track_id],
-                track_intervals[track.track_id],
-                start=start,
-                end=end,
-                fps=fps,
-                cell_at=cell_at,
-                problems=problems,
+        # The fragment appears under its final name only when complete (fsynced, then renamed).
+        with files.atomic_path(out_path) as tmp_path:
+            for track in tracks:
+                sources[track.track_id] = _TrackSource(
+                    track,
+                    track_span_lists[track.track_id],
+                    track_intervals[track.track_id],
+                    start=start,
+                    end=end,
+                    fps=fps,
+                    cell_at=cell_at,
+                    problems=problems,
+                )
+            tiles: dict[str, _Tile] = {t.track_id: _Tile() for t in tracks}
+            canvas = _Canvas(width, height)
+            time_base = Fraction(1, fps)
+            container, stream = _open_encoder(
+                tmp_path, width=width, height=height, fps=fps, preset=preset, crf=crf, threads=x264_threads
             )
-        tiles: dict[str, _Tile] = {t.track_id: _Tile() for t in tracks}
-        canvas = _Canvas(width, height)
-        time_base = Fraction(1, fps)
-        container, stream = _open_encoder(
-            tmp_path, width=width, height=height, fps=fps, preset=preset, crf=crf, threads=x264_threads
-        )
-        try:
-            layout: tuple[Cell, ...] | None = None
-            for i in range(n_frames):
-                new_layout = tick_layouts[i]
-                if new_layout is not layout:
-                    layout = new_layout
-                    report.layout_changes.append(LayoutChange(start + i / fps, i, new_layout))
-                    canvas.clear()
-                    for tile in tiles.values():
-                        tile.serial, tile.placed = None, None
-                for track_id, source in sources.items():
-                    current = source.advance_to(i)
-                    cell = cell_maps[id(layout)].get(track_id)
-                    tile = tiles[track_id]
-                    if cell is None:
-                        continue
-                    if current is None or current.interval != tick_intervals[i].get(track_id):
-                        # Present but nothing to show yet: a black cell.
-                        if tile.serial is not None:
-                            canvas.clear(cell)
+            try:
+                layout: tuple[Cell, ...] | None = None
+                for i in range(n_frames):
+                    new_layout = tick_layouts[i]
+                    if new_layout is not layout:
+                        layout = new_layout
+                        report.layout_changes.append(LayoutChange(start + i / fps, i, new_layout))
+                        canvas.clear()
+                        for tile in tiles.values():
                             tile.serial, tile.placed = None, None
-                        continue
-                    if tile.serial == current.serial:
-                        continue  # held picture already on the canvas
-                    placed = fit(current.frame.width, current.frame.height, cell)
-                    if tile.placed is not None and tile.placed != placed:
-                        canvas.clear(cell)  # the source changed shape: repaint the bars
-                    canvas.paste(placed, source.scaled_for(current, placed.w, placed.h))
-                    tile.serial, tile.placed = current.serial, placed
-                canvas.frame.pts = i
-                canvas.frame.time_base = time_base
-                container.mux(stream.encode(canvas.frame))
-                report.frames += 1
-            container.mux(stream.encode(None))
-        finally:
-            container.close()
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp_path, out_path)
+                    for track_id, source in sources.items():
+                        current = source.advance_to(i)
+                        cell = cell_maps[id(layout)].get(track_id)
+                        tile = tiles[track_id]
+                        if cell is None:
+                            continue
+                        if current is None or current.interval != tick_intervals[i].get(track_id):
+                            # Present but nothing to show yet: a black cell.
+                            if tile.serial is not None:
+                                canvas.clear(cell)
+                                tile.serial, tile.placed = None, None
+                            continue
+                        if tile.serial == current.serial:
+                            continue  # held picture already on the canvas
+                        placed = fit(current.frame.width, current.frame.height, cell)
+                        if tile.placed is not None and tile.placed != placed:
+                            canvas.clear(cell)  # the source changed shape: repaint the bars
+                        canvas.paste(placed, source.scaled_for(current, placed.w, placed.h))
+                        tile.serial, tile.placed = current.serial, placed
+                    canvas.frame.pts = i
+                    canvas.frame.time_base = time_base
+                    container.mux(stream.encode(canvas.frame))
+                    report.frames += 1
+                container.mux(stream.encode(None))
+            finally:
+                container.close()
     finally:
         for source in sources.values():
             source.close()
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
     report.frames_decoded = sum(s.frames_decoded for s in sources.values())
     report.tiles_scaled = sum(s.thread_scaler.count + s.main_scaler.count for s in sources.values())
     # Problems arrive from decoder threads in any order; sort for a stable report.

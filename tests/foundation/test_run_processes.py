@@ -128,11 +128,15 @@ def test_anonymous_websocket_refused_by_real_daphne(running) -> None:
     asyncio.run(attempt())
 
 
-def test_beat_schedules_and_worker_runs_the_sweep(running) -> None:
+def test_beat_schedules_and_worker_runs_each_apps_sweep(running) -> None:
     deadline = time.monotonic() + 30
-    pattern = re.compile(r"Task meetings\.tasks\.sweep_deadlines\[[^\]]+\] succeeded")
+    patterns = [
+        re.compile(rf"Task {re.escape(name)}\[[^\]]+\] succeeded")
+        for name in ("meetings.tasks.sweep_sessions", "recordings.tasks.sweep_recordings")
+    ]
     while time.monotonic() < deadline:
-        if pattern.search(running["log"].read_text()):
+        log = running["log"].read_text()
+        if all(pattern.search(log) for pattern in patterns):
             return
         time.sleep(0.5)
-    pytest.fail("the worker never ran the sweep that beat schedules:\n" + running["log"].read_text()[-3000:])
+    pytest.fail("the worker never ran both sweeps that beat schedules:\n" + running["log"].read_text()[-3000:])

@@ -7,9 +7,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.files.storage import default_storage
 
 from media_library import tasks
-from media_library.admin_actions import republish_recordings, retry_publishing
 from media_library.models import MediaEntry
-from recordings.admin import RecordingAdmin
 from recordings.models import Recording
 from tests.library.conftest import make_recording
 
@@ -18,7 +16,7 @@ from tests.library.conftest import make_recording
 def run_tasks_inline(monkeypatch):
     ran: list[int] = []
 
-    def apply_async(*, args: list[int], queue: str) -> None:
+    def apply_async(*, args: list[int], queue: str, countdown: float | None = None) -> None:
         assert queue == "media"
         ran.append(args[0])
         tasks.publish_recording_task(*args)
@@ -71,8 +69,6 @@ def test_republish_entry_from_admin_restores_a_lost_file(
 def test_recording_actions_retry_and_republish(
     client, cast, mp4_file, run_tasks_inline, monkeypatch, django_capture_on_commit_callbacks
 ) -> None:
-    # recordings/admin.py is wired by the lead; here the actions are attached for the test only.
-    monkeypatch.setattr(RecordingAdmin, "actions", [retry_publishing, republish_recordings])
     failed = make_recording(cast.room("single"), cast.users["starter"], state=Recording.State.FAILED)
     Recording.objects.filter(pk=failed.pk).update(output_path=str(mp4_file()), error="storage down")
     missing = make_recording(cast.room("integration"), cast.users["starter"], state=Recording.State.PROCESSING)
@@ -86,11 +82,11 @@ def test_recording_actions_retry_and_republish(
         )
     assert run_tasks_inline == [failed.pk]
     page = response.content.decode()
-    assert "Publishing queued for 1 recording" in page and "MP4 is missing" in page and "left alone" in page
+    assert "Publishing queued: 1 recording" in page and "2 recording(s) skipped" in page and "MP4 is missing" in page
     failed.refresh_from_db()
     assert failed.state == Recording.State.AVAILABLE and failed.entry
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url, {"action": "republish_recordings", ACTION_CHECKBOX_NAME: [failed.pk]})
+        client.post(url, {"action": "retry_publishing", ACTION_CHECKBOX_NAME: [failed.pk]})  # available: re-verify
     assert run_tasks_inline == [failed.pk, failed.pk] and MediaEntry.objects.count() == 1
 
 

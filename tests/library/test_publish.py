@@ -11,9 +11,11 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.files.storage import default_storage
 
-from media_library import events, services, storage
+from core import events
+from media_library import services, storage
 from media_library.models import ChannelPublication, EntryCollaborator, Folder, MediaEntry, RecordingNotice
 from meetings.models import Room
+from recordings import services as recording_services
 from recordings.models import Recording, RecordingTransition
 from tests.library.conftest import UTC, make_recording
 
@@ -82,7 +84,7 @@ def test_retry_after_a_crash_between_upload_and_database_finishes_the_job(
     def crash(**kwargs: object) -> None:
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(services, "mark_recording_available", crash)
+    monkeypatch.setattr(recording_services, "mark_available", crash)
     with pytest.raises(RuntimeError):
         services.publish_recording(recording=recording, mp4_path=path)
     assert not MediaEntry.objects.exists()  # the database part rolled back as a whole
@@ -161,7 +163,10 @@ def test_a_missing_mp4_is_a_publish_error(cast, tmp_path) -> None:
 @pytest.mark.django_db
 def test_a_failed_recording_can_be_published_by_an_admin_retry(cast, mp4_file) -> None:
     recording = make_recording(cast.room("single"), cast.users["starter"], state=Recording.State.FAILED)
-    Recording.objects.filter(pk=recording.pk).update(error="upload timed out")
+    Recording.objects.filter(pk=recording.pk).update(error="upload timed out", output_path=str(mp4_file()))
+    with pytest.raises(services.PublishError):  # a failed recording is not published as it is
+        services.publish_recording(recording=recording, mp4_path=str(mp4_file()))
+    assert recording_services.retry_publishing(recording_id=recording.pk) is not None  # the admin retry
     services.publish_recording(recording=recording, mp4_path=str(mp4_file()))
     recording.refresh_from_db()
     assert recording.state == Recording.State.AVAILABLE and recording.error == ""
@@ -170,12 +175,12 @@ def test_a_failed_recording_can_be_published_by_an_admin_retry(cast, mp4_file) -
 @pytest.mark.django_db
 def test_mark_available_is_a_conditional_update(cast) -> None:
     recording = make_recording(cast.room("single"), cast.users["starter"])
-    assert services.mark_recording_available(recording_id=recording.pk) is True
-    assert services.mark_recording_available(recording_id=recording.pk) is False
+    assert recording_services.mark_available(recording_id=recording.pk) is True
+    assert recording_services.mark_available(recording_id=recording.pk) is False
     assert RecordingTransition.objects.filter(recording=recording).count() == 1
     active = make_recording(cast.room("integration"), cast.users["starter"], state=Recording.State.RECORDING)
-    with pytest.raises(services.PublishError):
-        services.mark_recording_available(recording_id=active.pk)
+    with pytest.raises(recording_services.RecordingError):
+        recording_services.mark_available(recording_id=active.pk)
     active.refresh_from_db()
     assert active.state == Recording.State.RECORDING
 
@@ -308,10 +313,10 @@ def test_realtime_events_go_to_each_persons_group_after_commit(
         entry = services.publish_recording(recording=recording, mp4_path=str(mp4_file()))
     assert len(callbacks) == 1  # nothing is sent before the commit
     callbacks[0]()
-    linked = async_to_sync(layer.receive)(inbox["starter"])
+    linked = async_to_sync(layer.receive)(inbox["starter"])["payload"]
     notice = RecordingNotice.objects.get(recording=recording, user=cast.users["starter"])
     assert linked == {
-        "type": "recording.available",
+        "type": "file_available",
         "recording_id": recording.pk,
         "entry_id": entry.pk,
         "url": f"/media/{entry.pk}/",
@@ -319,7 +324,7 @@ def test_realtime_events_go_to_each_persons_group_after_commit(
         "notice_id": notice.pk,
         "seen_url": f"/notices/{notice.pk}/seen/",
     }
-    unlinked = async_to_sync(layer.receive)(inbox["moderator"])
+    unlinked = async_to_sync(layer.receive)(inbox["moderator"])["payload"]
     assert unlinked["entry_id"] is None and unlinked["url"] is None
     assert unlinked["text"] == "The recording is available to its owner"
 

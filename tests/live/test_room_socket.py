@@ -11,12 +11,19 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 from django.utils import timezone
 
-from meetings import deadlines
+from meetings import deadlines as session_deadlines
 from meetings import services as meeting_services
 from meetings.models import LiveSession, Presence
-from recordings import events as rec_events
+from recordings import deadlines as recording_deadlines
 from recordings.models import Recording
 from tests.live.conftest import RoomSocket, session_cookie
+
+# SPEC.md's words, spelled out here so the test checks the product against the spec, not itself.
+ENDED_FOR_LEADERS = "Recording ended, starting upload"
+ENDED_FOR_PARTICIPANTS = "The recording has completed"
+CAP_REACHED = "The recording reached its 24-hour limit and was stopped automatically."
+NO_MEDIA = "The recording could not start: no camera, microphone or screen media reached the server in time."
+BROADCAST_LIVE = "The broadcast is live."
 
 pytestmark = [pytest.mark.asyncio]
 
@@ -125,11 +132,11 @@ async def test_stop_notices_by_role_and_stop_is_idempotent(live, demo) -> None:
         second = await moderator.expect(lambda m: m.get("type") == "ack" and m.get("id") == "b")
         assert sorted([first["stopped"], second["stopped"]]) == [False, True]
         for leader in (host, moderator):
-            await leader.expect_notice(rec_events.ENDED_FOR_LEADERS)
-        await participant.expect_notice(rec_events.ENDED_FOR_PARTICIPANTS)
+            await leader.expect_notice(ENDED_FOR_LEADERS)
+        await participant.expect_notice(ENDED_FOR_PARTICIPANTS)
         await asyncio.sleep(0.5)
-        assert rec_events.ENDED_FOR_PARTICIPANTS not in host.texts()
-        assert rec_events.ENDED_FOR_LEADERS not in participant.texts()
+        assert ENDED_FOR_PARTICIPANTS not in host.texts()
+        assert ENDED_FOR_LEADERS not in participant.texts()
     rec = await sync_to_async(Recording.objects.get)(room=room)
     assert rec.state == "stopping" and rec.stop_reason == "stopped_by_host"
 
@@ -177,14 +184,14 @@ async def test_host_left_timeout_ends_session_and_stops_recording(live, demo) ->
         assert 3.9 <= (session.host_left_deadline - leaving).total_seconds() <= 4 + 3 + 10
         remaining = (session.host_left_deadline - timezone.now()).total_seconds()
         if remaining > 0.5:
-            assert (await sync_to_async(deadlines.sweep)())["host_left"] == 0  # not yet
+            assert (await sync_to_async(session_deadlines.sweep)())["host_left"] == 0  # not yet
         await asyncio.sleep(max(remaining, 0) + 0.3)
-        assert (await sync_to_async(deadlines.sweep)())["host_left"] == 1
+        assert (await sync_to_async(session_deadlines.sweep)())["host_left"] == 1
         ended = await participant.expect_type("session_ended")
         assert ended["reason"] == "host_left"
     rec = await sync_to_async(Recording.objects.get)(room=room)
     assert rec.state == "stopping" and rec.stop_reason == "host_left"
-    assert (await sync_to_async(deadlines.sweep)())["host_left"] == 0  # idempotent
+    assert (await sync_to_async(session_deadlines.sweep)())["host_left"] == 0  # idempotent
 
 
 async def test_returning_host_cancels_the_timeout(live, demo) -> None:
@@ -201,7 +208,7 @@ async def test_returning_host_cancels_the_timeout(live, demo) -> None:
                 lambda: LiveSession.objects.filter(room=room, host_left_deadline__isnull=True, state="live").exists()
             )
             await asyncio.sleep(4.5)
-            assert (await sync_to_async(deadlines.sweep)())["host_left"] == 0
+            assert (await sync_to_async(session_deadlines.sweep)())["host_left"] == 0
             assert await sync_to_async(LiveSession.objects.filter(room=room, state="live").exists)()
 
 
@@ -212,9 +219,9 @@ async def test_presence_expires_when_heartbeats_stop(live, demo) -> None:
         # This client never sends a heartbeat, like a browser that froze or lost its network.
         await wait_for(lambda: Presence.objects.filter(session__room=room).exists())
         await asyncio.sleep(1.0)
-        assert (await sync_to_async(deadlines.sweep)())["presences_expired"] == 0
+        assert (await sync_to_async(session_deadlines.sweep)())["presences_expired"] == 0
         await asyncio.sleep(3.0)  # PRESENCE_TTL_SECONDS=3
-        done = await sync_to_async(deadlines.sweep)()
+        done = await sync_to_async(session_deadlines.sweep)()
         assert done["presences_expired"] == 1
         assert await sync_to_async(LiveSession.objects.filter(room=room, host_left_deadline__isnull=False).exists)()
 
@@ -226,7 +233,7 @@ async def test_heartbeats_keep_presence(live, demo) -> None:
         for _ in range(5):
             await host.send(type="heartbeat")
             await asyncio.sleep(1.0)
-        assert (await sync_to_async(deadlines.sweep)())["presences_expired"] == 0
+        assert (await sync_to_async(session_deadlines.sweep)())["presences_expired"] == 0
         assert await sync_to_async(Presence.objects.filter(session__room=room).exists)()
 
 
@@ -239,10 +246,10 @@ async def test_recording_cap_stops_it_and_hosts_are_told_why(live, demo) -> None
         await sync_to_async(Recording.objects.filter(uid=ack["uid"]).update)(
             state="recording", started_at=timezone.now(), cap_deadline=timezone.now()
         )
-        assert (await sync_to_async(deadlines.sweep)())["recording_cap"] == 1
-        await host.expect_notice(rec_events.CAP_REACHED)
-        await host.expect_notice(rec_events.ENDED_FOR_LEADERS)
-        await participant.expect_notice(rec_events.ENDED_FOR_PARTICIPANTS)
+        assert (await sync_to_async(recording_deadlines.sweep)())["recording_cap"] == 1
+        await host.expect_notice(CAP_REACHED)
+        await host.expect_notice(ENDED_FOR_LEADERS)
+        await participant.expect_notice(ENDED_FOR_PARTICIPANTS)
     rec = await sync_to_async(Recording.objects.get)(uid=ack["uid"])
     assert rec.state == "stopping" and rec.stop_reason == "recording_cap"
     assert await sync_to_async(LiveSession.objects.filter(room=room, state="live").exists)()  # the session goes on
@@ -254,7 +261,7 @@ async def test_session_cap_ends_session_for_everyone(live, demo) -> None:
         await host.send(type="start_recording", id=1)
         await host.expect_type("ack")
         await sync_to_async(LiveSession.objects.filter(room=room).update)(max_end_at=timezone.now())
-        assert (await sync_to_async(deadlines.sweep)())["session_cap"] == 1
+        assert (await sync_to_async(session_deadlines.sweep)())["session_cap"] == 1
         for ws in (host, participant):
             assert (await ws.expect_type("session_ended"))["reason"] == "session_cap"
     rec = await sync_to_async(Recording.objects.get)(room=room)
@@ -276,9 +283,9 @@ async def test_no_media_within_the_timeout_fails_the_recording(live, demo) -> No
         await host.send(type="start_recording", id=1)
         ack = await host.expect_type("ack")
         await sync_to_async(Recording.objects.filter(uid=ack["uid"]).update)(first_media_deadline=timezone.now())
-        assert (await sync_to_async(deadlines.sweep)())["no_media"] == 1
+        assert (await sync_to_async(recording_deadlines.sweep)())["no_media"] == 1
         failed = await host.expect(lambda m: m.get("type") == "notice" and m.get("code") == "recording_failed")
-        assert failed["text"] == rec_events.NO_MEDIA
+        assert failed["text"] == NO_MEDIA
     assert (await sync_to_async(Recording.objects.get)(uid=ack["uid"])).state == "failed"
 
 
@@ -294,7 +301,7 @@ async def test_broadcast_goes_live_and_the_host_can_close_the_room(live, demo) -
         ack = await host.expect(lambda m: m.get("type") == "ack" and m.get("id") == "g")
         assert ack["live"] is True
         await participant.expect(lambda m: m.get("type") == "session" and m.get("state") == "live")
-        await participant.expect_notice(meeting_services.BROADCAST_LIVE)
+        await participant.expect_notice(BROADCAST_LIVE)
         await host.send(type="end_session", id="e", close_room=True)
         ended = await participant.expect_type("session_ended")
         assert ended["reason"] == "room_closed" and ended["text"] == "The host closed the room."

@@ -15,8 +15,8 @@ import av
 import numpy as np
 import pytest
 
+from loadtest.synthetic import NAMED_COLOURS, make_track, rgb_to_yuv
 from recordings.media.layout import Rect
-from recordings.media.synthetic import NAMED_COLOURS, make_track, rgb_to_yuv
 from recordings.media.timeline import TrackInput
 
 TEST_PRESET = "ultrafast"

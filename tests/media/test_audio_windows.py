@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from loadtest.synthetic import make_track
 from recordings.media.assemble import AssemblyError, AudioPiece, assemble
 from recordings.media.audio import AAC_FRAME, SAMPLE_RATE, encode_audio_window, mix_audio, on_audio_grid
 from recordings.media.compositor import compose_window
-from recordings.media.synthetic import make_track
 from recordings.media.timeline import TrackInput
 
 from .conftest import CAM_H, CAM_W, TEST_PRESET, decode_audio, rms

@@ -14,11 +14,11 @@ import av
 import numpy as np
 import pytest
 
+from loadtest.synthetic import make_track, make_webm_segment
 from recordings.media.assemble import AssemblyError, assemble
 from recordings.media.audio import CEILING, _Limiter, mix_audio
 from recordings.media.compositor import compose_window
 from recordings.media.layout import Rect
-from recordings.media.synthetic import make_track, make_webm_segment
 from recordings.media.timeline import SegmentRef, TrackInput, probe_segment
 
 from .conftest import CAM_H, CAM_W, TEST_PRESET, colour_close, decode_audio, decode_video, rms

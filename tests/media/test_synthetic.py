@@ -6,7 +6,7 @@ from pathlib import Path
 
 import av
 
-from recordings.media.synthetic import make_track, make_webm_segment
+from loadtest.synthetic import make_track, make_webm_segment
 
 
 def test_segment_is_vp8_opus_webm_with_ms_timestamps(tmp_path: Path) -> None:

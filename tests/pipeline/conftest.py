@@ -10,9 +10,9 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from loadtest.synthetic import make_webm_segment
 from meetings import services as meeting_services
 from recordings import services
-from recordings.media.synthetic import make_webm_segment
 from recordings.models import Recording, Segment, Track
 
 

@@ -171,7 +171,7 @@ def test_processing_failure_is_recorded_and_can_be_retried(demo, short_windows) 
     original = spool_file.read_bytes()
     Recording.objects.filter(pk=recording.pk).update(started_at=None)  # a broken timeline: cannot finalize
     recording.refresh_from_db()
-    Recording.objects.filter(pk=recording.pk).update(state="processing")
+    Recording.objects.filter(pk=recording.pk).update(state="processing", work_step="finalize")  # finalize is due
     pipeline.finalize(recording.pk)
     recording.refresh_from_db()
     assert recording.state == "failed" and "Processing failed" in recording.error

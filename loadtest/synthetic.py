@@ -23,7 +23,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from .timeline import SegmentRef, TrackInput, TrackKind
+from recordings.media.timeline import SegmentRef, TrackInput, TrackKind
 
 SAMPLE_RATE = 48_000
 OPUS_FRAME = 960  # 20 ms, what Chromium's Opus encoder uses

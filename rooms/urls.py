@@ -1,6 +1,6 @@
 from django.urls import path
 
-from meetings import views
+from rooms import views
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -167,7 +167,7 @@ def screen_spec(*, seconds: float) -> MediaSpec:
 
 
 def _generate(spec: MediaSpec, path: str) -> str:
-    from recordings.media.synthetic import make_webm_segment
+    from loadtest.synthetic import make_webm_segment
 
     tmp = f"{path}.{os.getpid()}.tmp"
     make_webm_segment(

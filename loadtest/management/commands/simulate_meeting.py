@@ -3,7 +3,11 @@
     python manage.py simulate_meeting --participants 4 --duration 60 --record --screen
 
 Runs against a server that shares this database (it signs the `sim-*` people in by writing
-their sessions here), e.g. the one `make run` starts. See meetings/simulation.py.
+their sessions here), e.g. the one `make run` starts. See loadtest/simulation.py.
+
+Needs the `loadtest` extra (`pip install ".[loadtest]"`; `.[test]`, which `make run` and
+`make test` install, includes it): without it the `loadtest` app is not installed and the
+command does not exist.
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
-from meetings import simulation
+from loadtest import simulation
+from loadtest.simulation import SimParticipant, TrackMedia
 from meetings.models import Room
-from meetings.simulation import SimParticipant, TrackMedia
 
 DEMO_ROOM_TITLE = "Weekly planning"
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from meetings.consumers import RoomConsumer
+from rooms.consumers import RoomConsumer
 
 websocket_urlpatterns = [
     path("ws/rooms/<int:room_id>/", RoomConsumer.as_asgi()),

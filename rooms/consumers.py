@@ -1,9 +1,16 @@
-"""The room's websocket: one per browser tab. Thin: authorise, validate, call a service."""
+"""The room's websocket: one per browser tab. Thin: authorise, validate, call a service.
+
+An edge (DESIGN.md "One direction"): it composes meetings (presence, sessions) and recordings
+(record, stop). Every command is authorised on the server by the room policy
+(`meetings.permissions`), re-asked per command so a host demoted mid-session loses the controls
+at once. What the browser receives is the event catalogue of `core.events`.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -11,10 +18,14 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from meetings import events, permissions, selectors, services
+from core import events
+from core.events import Ack, ClockProbe, Error, Event, Payload, State
+from meetings import permissions, selectors, services
 from meetings.models import LiveSession, Room, SessionRole, User
+from meetings.permissions import RoomAction
 from meetings.presence import batcher
 from recordings import events as recording_events
+from recordings import selectors as recording_selectors
 from recordings import services as recording_services
 from recordings.models import Recording
 
@@ -24,8 +35,6 @@ logger = logging.getLogger(__name__)
 CLOSE_NOT_ALLOWED = 4403
 CLOSE_SESSION_ENDED = 4000
 MAX_MESSAGE_BYTES = 4096
-COMMANDS = {"heartbeat", "clock_reply", "start_recording", "stop_recording", "end_session", "go_live"}
-LEADER_COMMANDS = {"start_recording", "stop_recording", "end_session", "go_live"}
 # Clock probes on connect and the first heartbeats give the offset; after that an occasional one
 # follows drift. Probing on every heartbeat cost 1,000 sockets a database write each.
 EARLY_PROBES = 3
@@ -34,7 +43,7 @@ PROBE_EVERY = 30
 
 def _join_sync(room: Room, user: User, role: SessionRole, channel_name: str, *, fresh: bool) -> dict[str, Any]:
     session = services.join_session(room=room, user=user, role=role, channel_name=channel_name, fresh=fresh)
-    recording = Recording.objects.filter(room=room, state__in=Recording.ACTIVE_STATES).first()
+    recording = recording_selectors.active_recording(room_id=room.pk)
     return {"session": session, "recording": recording_events.snapshot(recording)}
 
 
@@ -45,7 +54,7 @@ def _enter(user: Any, room_id: int, channel_name: str) -> tuple[Room, SessionRol
     if room is None or user is None:
         return None
     role = permissions.session_role(user, room)
-    if role is None:
+    if role is None or not permissions.role_can(role, RoomAction.JOIN, room):
         return None
     return room, role, _join_sync(room, user, role, channel_name, fresh=True)
 
@@ -56,15 +65,28 @@ def _join(room: Room, user: User, role: SessionRole, channel_name: str) -> dict[
 
 
 @database_sync_to_async
-def _current_role(user: User, room: Room) -> SessionRole | None:
-    # Re-asked on every command: a host demoted mid-session loses the controls at once.
-    return permissions.session_role(user, room)
+def _allowed(user: User, action: RoomAction, room: Room) -> bool:
+    return permissions.can(user, action, room)
+
+
+Command = Callable[["RoomConsumer", Payload, Any], Awaitable[None]]
 
 
 class RoomConsumer(AsyncJsonWebsocketConsumer):
     room: Room
     role: SessionRole
+    user: User
     groups_joined: list[str]
+
+    # The commands a browser may send, each with the room action it needs (None: any member).
+    COMMANDS: dict[str, RoomAction | None] = {
+        "heartbeat": None,
+        "clock_reply": None,
+        "start_recording": RoomAction.RECORD,
+        "stop_recording": RoomAction.STOP_RECORDING,
+        "end_session": RoomAction.END_SESSION,
+        "go_live": RoomAction.GO_LIVE,
+    }
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale DB connections before every message, on the one thread that runs
@@ -97,27 +119,21 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             self.groups_joined.append(group)
         await self.accept()
         session: LiveSession = joined["session"]
-        recording = joined["recording"]
-        await self.send_json(
-            {
-                "type": "state",
-                "role": str(role),
-                "is_leader": leader,
-                "user_id": user.pk,
-                "session": {"id": session.pk, "state": session.state, "broadcast": room.mode == Room.Mode.BROADCAST},
-                "recording": recording,
-                "server_time": time.time(),
-                "heartbeat_seconds": settings.HEARTBEAT_SECONDS,
-            }
+        recording: Payload | None = joined["recording"]
+        await self._send(
+            State(
+                role=str(role),
+                is_leader=leader,
+                user_id=user.pk,
+                session={"id": session.pk, "state": session.state, "broadcast": room.mode == Room.Mode.BROADCAST},
+                recording=recording,
+                server_time=time.time(),
+                heartbeat_seconds=settings.HEARTBEAT_SECONDS,
+            )
         )
         if recording is not None:  # a late joiner is told, not only shown
-            text = (
-                recording_events.RECORDING
-                if recording["state"] == Recording.State.RECORDING
-                else recording_events.STARTING
-            )
-            await self.send_json(events.notice(text, code="recording_in_progress"))
-        await self._probe_clock()
+            await self._send(recording_events.late_joiner_notice(recording))
+        await self._send(ClockProbe(server_time=time.time()))
 
     async def disconnect(self, code: int) -> None:
         batcher.forget(self.channel_name)
@@ -138,19 +154,17 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self.receive_json(content)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if not isinstance(content, dict) or content.get("type") not in COMMANDS:
+        command = content.get("type") if isinstance(content, dict) else None
+        if not isinstance(command, str) or command not in self.COMMANDS:
             await self._error("Unknown command.", ref=content.get("id") if isinstance(content, dict) else None)
             return
-        command = content["type"]
-        ref = content.get("id") if isinstance(content.get("id"), (int, str)) else None
-        if command in LEADER_COMMANDS:
-            role = await _current_role(self.user, self.room)
-            if not permissions.is_leader(role):
-                await self._error("Only hosts and moderators can do that.", ref=ref)
-                return
-        handler = getattr(self, f"cmd_{command}")
+        ref = content.get("id") if isinstance(content.get("id"), int | str) else None
+        action = self.COMMANDS[command]
+        if action is not None and not await _allowed(self.user, action, self.room):
+            await self._error(permissions.refusal(action, self.room), ref=ref)
+            return
         try:
-            await handler(content, ref)
+            await getattr(self, f"cmd_{command}")(content, ref)
         except recording_services.RecordingError as exc:
             await self._error(str(exc), ref=ref)
         except Exception:  # the socket must outlive any one bad command
@@ -159,19 +173,19 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     # --- commands ---------------------------------------------------------------------------
 
-    async def cmd_heartbeat(self, content: dict[str, Any], ref: Any) -> None:
+    async def cmd_heartbeat(self, content: Payload, ref: Any) -> None:
         batcher.touch(self.channel_name, self)
         self.heartbeats += 1
         if self.heartbeats <= EARLY_PROBES or self.heartbeats % PROBE_EVERY == 0:
-            await self._probe_clock()
+            await self._send(ClockProbe(server_time=time.time()))
 
     async def rejoin(self) -> None:
         """Our presence expired while the tab slept: register again rather than vanish."""
         await _join(self.room, self.user, self.role, self.channel_name)
 
-    async def cmd_clock_reply(self, content: dict[str, Any], ref: Any) -> None:
+    async def cmd_clock_reply(self, content: Payload, ref: Any) -> None:
         server_sent, client_time = content.get("server_time"), content.get("client_time")
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (server_sent, client_time)):
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (server_sent, client_time)):
             await self._error("A clock reply needs numeric server_time and client_time.", ref=ref)
             return
         await database_sync_to_async(services.record_clock_probe)(
@@ -181,21 +195,19 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             server_received=time.time(),
         )
 
-    async def cmd_start_recording(self, content: dict[str, Any], ref: Any) -> None:
+    async def cmd_start_recording(self, content: Payload, ref: Any) -> None:
         recording, created = await database_sync_to_async(recording_services.start_recording)(
             room=self.room, user=self.user
         )
-        await self.send_json(
-            {"type": "ack", "id": ref, "command": "start_recording", "created": created, "uid": str(recording.uid)}
-        )
+        await self._send(Ack(id=ref, command="start_recording", result={"created": created, "uid": str(recording.uid)}))
 
-    async def cmd_stop_recording(self, content: dict[str, Any], ref: Any) -> None:
+    async def cmd_stop_recording(self, content: Payload, ref: Any) -> None:
         stopped = await database_sync_to_async(recording_services.stop_active_recording)(
             room_id=self.room.pk, reason=Recording.StopReason.STOPPED_BY_HOST, by=self.user
         )
-        await self.send_json({"type": "ack", "id": ref, "command": "stop_recording", "stopped": stopped is not None})
+        await self._send(Ack(id=ref, command="stop_recording", result={"stopped": stopped is not None}))
 
-    async def cmd_end_session(self, content: dict[str, Any], ref: Any) -> None:
+    async def cmd_end_session(self, content: Payload, ref: Any) -> None:
         # Broadcast rooms: {"close_room": true} closes the room completely (its recording appears).
         close_room = content.get("close_room") is True
         session = await database_sync_to_async(selectors.open_session)(room=self.room)
@@ -204,34 +216,25 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             ended = await database_sync_to_async(services.end_session)(
                 session=session, reason=LiveSession.EndReason.ENDED_BY_HOST, by=self.user, close_room=close_room
             )
-        await self.send_json({"type": "ack", "id": ref, "command": "end_session", "ended": ended})
+        await self._send(Ack(id=ref, command="end_session", result={"ended": ended}))
 
-    async def cmd_go_live(self, content: dict[str, Any], ref: Any) -> None:
-        if self.room.mode != Room.Mode.BROADCAST:
-            await self._error("Only a broadcast room goes live from preview.", ref=ref)
-            return
+    async def cmd_go_live(self, content: Payload, ref: Any) -> None:
         session = await database_sync_to_async(selectors.open_session)(room=self.room)
         live = session is not None and await database_sync_to_async(services.go_live)(session=session)
-        await self.send_json({"type": "ack", "id": ref, "command": "go_live", "live": live})
+        await self._send(Ack(id=ref, command="go_live", result={"live": live}))
 
     # --- events from the channel layer --------------------------------------------------------
 
     async def room_event(self, event: dict[str, Any]) -> None:
-        if "text" in event:
-            await self.send(text_data=event["text"])
-        else:
-            await self.send_json(event["payload"])
+        """Every event another part of the product sends (core.events), forwarded as encoded."""
+        await self.send(text_data=event["text"])
         if event["payload"].get("type") == "session_ended":
             await self.close(code=CLOSE_SESSION_ENDED)
 
-    async def recording_available(self, event: dict[str, Any]) -> None:
-        payload = {k: v for k, v in event.items() if k != "type"}
-        await self.send_json({"type": "file_available", **payload})
-
     # --- helpers ------------------------------------------------------------------------------
 
-    async def _probe_clock(self) -> None:
-        await self.send_json({"type": "clock_probe", "server_time": time.time()})
+    async def _send(self, event: Event) -> None:
+        await self.send_json(event.payload())
 
     async def _error(self, message: str, ref: Any = None) -> None:
-        await self.send_json({"type": "error", "error": message, "id": ref})
+        await self._send(Error(error=message, id=ref))

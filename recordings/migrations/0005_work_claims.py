@@ -1,0 +1,44 @@
+"""One work claim for every long step (finalize and publish), not only finalize."""
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("recordings", "0004_processing_claim"),
+    ]
+
+    operations = [
+        migrations.RenameField(model_name="recording", old_name="finalize_enqueued_at", new_name="work_due_at"),
+        migrations.RenameField(model_name="recording", old_name="processing_heartbeat", new_name="work_heartbeat"),
+        migrations.AlterField(
+            model_name="recording",
+            name="work_due_at",
+            field=models.DateTimeField(
+                blank=True, null=True, help_text="When the step was queued (or will be retried)."
+            ),
+        ),
+        migrations.AlterField(
+            model_name="recording",
+            name="work_heartbeat",
+            field=models.DateTimeField(
+                blank=True,
+                null=True,
+                help_text="Refreshed by the worker running the step; a stale one is taken over.",
+            ),
+        ),
+        migrations.AddField(
+            model_name="recording",
+            name="work_step",
+            field=models.CharField(
+                blank=True,
+                choices=[("finalize", "Finalize (compose and assemble)"), ("publish", "Publish (store and list)")],
+                max_length=16,
+            ),
+        ),
+        migrations.AddField(
+            model_name="recording",
+            name="work_attempts",
+            field=models.PositiveSmallIntegerField(default=0, help_text="Tries of the current step."),
+        ),
+    ]
