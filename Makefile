@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install clean bench-fanout bench-ingest bench-compose bench-upload bench-mymedia
+.PHONY: run test check install clean bench-fanout bench-ingest bench-compose bench-upload bench-mymedia
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,15 @@ install: $(STAMP)
 run: install
 	$(PY) scripts/run.py
 
-test: install
+# The static checks first (lint, format, types, the layer contracts), then the suite.
+test: install check
 	$(PY) scripts/with_redis.py $(PY) -m pytest $(PYTEST_ARGS)
+
+check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -27,9 +27,7 @@ if settings.DEBUG:
 
 application = ProtocolTypeRouter(
     {
-        # Django's stubs declare the handler's `send` as taking any Mapping, where recordings.asgi's
-        # `Send` (as the ASGI spec) takes the event dict; the call is the same at run time.
-        "http": IngestRouter(django_asgi_app),  # type: ignore[arg-type]
+        "http": IngestRouter(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

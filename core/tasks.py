@@ -22,8 +22,8 @@ def enqueue_on_commit(name: str, *args: Any, countdown: float | None = None) -> 
             current_app.loader.import_default_modules()
         task = current_app.tasks[name]
         if countdown:
-            task.apply_async(args=list(args), countdown=countdown)
+            task.apply_async(args=args, countdown=countdown)
         else:
-            task.apply_async(args=list(args))
+            task.apply_async(args=args)
 
     transaction.on_commit(send)

@@ -38,7 +38,7 @@ from django.db import transaction
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.utils.crypto import get_random_string
 
-from meetings.models import Channel, ChannelMembership, ChannelRole, CollaboratorRole, Room, RoomCollaborator, User
+from meetings.models import ChannelMembership, ChannelRole, CollaboratorRole, Room, RoomCollaborator, User
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +89,8 @@ def ensure_people(*, room: Room, count: int, host: bool, prefix: str = "sim") ->
             leader.save(update_fields=["password"])
 
     if room.kind == Room.Kind.CHANNEL:
-        channel: Channel = room.channel
+        channel = room.channel
+        assert channel is not None  # the room_channel_iff_channel_kind constraint
         have = set(
             ChannelMembership.objects.filter(channel=channel, user__in=participants).values_list("user_id", flat=True)
         )
@@ -210,7 +211,7 @@ def truncate_webm(data: bytes, seconds: float) -> bytes:
     """
     seconds = max(seconds, MIN_FINAL_SECONDS)
     out = io.BytesIO()
-    with av.open(io.BytesIO(data), format="webm") as src, av.open(out, "w", format="webm") as dst:
+    with av.open(io.BytesIO(data), "r", format="webm") as src, av.open(out, "w", format="webm") as dst:
         streams = {s.index: dst.add_stream_from_template(s) for s in src.streams}
         for packet in src.demux():
             if packet.dts is None:  # the demuxer's end-of-stream marker
@@ -488,6 +489,11 @@ class SimParticipant:
         except websockets.ConnectionClosed:
             pass  # the read loop sees the close too and decides about reconnecting
 
+    def _ack_waiting(self, message: dict[str, Any]) -> asyncio.Future[dict[str, Any]] | None:
+        """The future of the command an ack or error answers (our ids are ints), if still waiting."""
+        ref = message.get("id")
+        return self._acks.get(ref) if isinstance(ref, int) else None
+
     async def _handle(self, message: dict[str, Any], *, arrived: float) -> None:
         kind = message.get("type")
         if kind == "clock_probe":
@@ -503,12 +509,12 @@ class SimParticipant:
             if kind == "state":
                 self._ready.set()
         elif kind == "ack":
-            future = self._acks.get(message.get("id"))
+            future = self._ack_waiting(message)
             if future is not None and not future.done():
                 future.set_result(message)
         elif kind == "error":
             self.errors.append(message.get("error", ""))
-            future = self._acks.get(message.get("id"))
+            future = self._ack_waiting(message)
             if future is not None and not future.done():
                 future.set_exception(RuntimeError(message.get("error")))
         elif kind == "session_ended":

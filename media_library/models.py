@@ -164,7 +164,7 @@ class ShareLink(models.Model):
 
 
 class RecordingNotice(models.Model):
-    """'Your recording file is available', kept until the person has seen it (next page load)."""
+    """The "your recording file is available" notice of one person, kept until they have seen it (next page load)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recording_notices")
     recording = models.ForeignKey("recordings.Recording", on_delete=models.CASCADE, related_name="notices")

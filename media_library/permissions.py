@@ -8,8 +8,10 @@ allowed when one of its grants is held.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeGuard
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
@@ -62,7 +64,8 @@ POLICY: dict[Action, frozenset[Grant]] = {
 }
 
 
-def _active(user: AnyUser | None) -> bool:
+def _active(user: AnyUser | None) -> TypeGuard[User]:
+    """A signed-in, active person (so a User: an AnonymousUser is never authenticated)."""
     return user is not None and user.is_authenticated and user.is_active
 
 
@@ -82,7 +85,8 @@ def is_room_file(entry: MediaEntry) -> bool:
     """An uploaded file of a room's Media and Files (not a recording: recordings keep their own access)."""
     if entry.room_id is None or entry.source_recording_id is not None:
         return False
-    return entry.folder_id is None or entry.folder.kind == Folder.Kind.REGULAR
+    folder = entry.folder  # None, without a query, when folder_id is None
+    return folder is None or folder.kind == Folder.Kind.REGULAR
 
 
 def _personal_grants(user: User, entry: MediaEntry) -> set[Grant]:
@@ -107,7 +111,8 @@ def grants(user: AnyUser | None, entry: MediaEntry, *, share_token: str | None =
             held.add(Grant(role))
         if ChannelPublication.objects.filter(entry=entry, channel__in=_member_channels(user)).exists():
             held.add(G.CHANNEL_MEMBER)
-        if is_room_file(entry) and room_permissions.can(user, RoomAction.OPEN_MEDIA_AND_FILES, entry.room):
+        room = entry.room if is_room_file(entry) else None  # a room file has its room
+        if room is not None and room_permissions.can(user, RoomAction.OPEN_MEDIA_AND_FILES, room):
             held.add(G.ROOM_LEADER)
     if share_token and live_share_link(entry, share_token) is not None:
         held.add(G.SHARE_LINK)
@@ -147,7 +152,8 @@ def can(user: AnyUser | None, action: Action | str, entry: MediaEntry, share_tok
 # --- Querysets: every list of entries goes through these -----------------------------------------
 
 
-def _member_channels(user: User) -> QuerySet[Channel]:
+def _member_channels(user: User) -> QuerySet[Channel, Mapping[str, object]]:
+    """The pks of the channels `user` belongs to (owner or member), for a `channel__in` subquery."""
     return Channel.objects.filter(
         Q(owner=user) | Q(pk__in=ChannelMembership.objects.filter(user=user).values("channel_id"))
     ).values("pk")
@@ -200,7 +206,7 @@ def room_files_q() -> Q:
 def room_entries(user: AnyUser | None, room: Room) -> QuerySet[MediaEntry]:
     """A room's Media and Files as `user` sees it: uploads for every host and moderator,
     recordings (in the Recordings folder) only for those with access to them."""
-    if not room_permissions.can(user, RoomAction.OPEN_MEDIA_AND_FILES, room):
+    if not _active(user) or not room_permissions.can(user, RoomAction.OPEN_MEDIA_AND_FILES, room):
         return MediaEntry.objects.none()
     in_room = MediaEntry.objects.filter(room=room)
     if user.is_staff:
@@ -226,7 +232,7 @@ class RecordingAccess:
 def recording_owner_id(room: Room, starter_id: int) -> int:
     if room.origin == Room.Origin.INTEGRATION:
         return starter_id  # SPEC: a room from an integration records with the creator as owner
-    if room.kind == Room.Kind.CHANNEL and room.channel_id is not None:
+    if room.kind == Room.Kind.CHANNEL and room.channel is not None:
         return room.channel.owner_id
     return room.owner_id
 

@@ -133,8 +133,8 @@ def room_library(*, user: User, room: Room, folder: Folder | None, page: str | i
         .select_related("owner", "folder")
         .order_by("-created_at", "-pk")
     )
-    page = _attach_my_roles(_paged(entries, page), user)
-    for entry in page.object_list:
+    entries_page = _attach_my_roles(_paged(entries, page), user)
+    for entry in entries_page.object_list:
         actions = permissions.listed_actions(user, entry, collab_role=entry.my_collab_role)
         entry.can_rename = permissions.Action.RENAME in actions
         entry.can_delete = permissions.Action.DELETE in actions
@@ -143,7 +143,7 @@ def room_library(*, user: User, room: Room, folder: Folder | None, page: str | i
     while node is not None and len(crumbs) < 32:  # folder trees are shallow; the cap guards a cycle
         crumbs.insert(0, node)
         node = node.parent
-    return RoomLibrary(room=room, folder=folder, breadcrumbs=crumbs, folders=folders, entries=page)
+    return RoomLibrary(room=room, folder=folder, breadcrumbs=crumbs, folders=folders, entries=entries_page)
 
 
 def room_folder(*, room: Room, folder_id: int | None) -> Folder | None:

@@ -422,10 +422,15 @@ def delete_entry(*, entry: MediaEntry) -> None:
     """Delete the entry and, once that has committed, its stored file and poster."""
     backend = entry.file.storage
     names = [name for name in (entry.file.name, entry.poster.name) if name]
+
+    def delete_files() -> None:
+        for name in names:
+            storage.delete_quietly(backend, name)
+
     with transaction.atomic():
         entry.delete()
         # After commit: a rolled-back delete must not have lost the file.
-        transaction.on_commit(lambda: [storage.delete_quietly(backend, name) for name in names])
+        transaction.on_commit(delete_files)
 
 
 def add_collaborator(*, entry: MediaEntry, username: str, role: str) -> EntryCollaborator:

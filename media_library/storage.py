@@ -198,8 +198,8 @@ def _put_local(*, storage: Storage, target: Path, path: str) -> None:
             os.chmod(tmp, mode)
 
 
-def delete_quietly(storage: Storage, name: str) -> None:
-    """Remove a stored object; a failure is logged, never raised (the database row is already gone)."""
+def delete_quietly(storage: Storage, name: str | None) -> None:
+    """Remove a stored object, if named; a failure is logged, never raised (the database row is already gone)."""
     if not name:
         return
     try:

@@ -19,5 +19,11 @@ def publish_recording_task(recording_id: int) -> int | None:
 
 def enqueue_publish(recording_id: int, *, countdown: float | None = None) -> None:
     """Queue a publish once the current transaction commits (the worker must see what we saw)."""
-    options = {"countdown": countdown} if countdown else {}
-    transaction.on_commit(lambda: publish_recording_task.apply_async(args=[recording_id], queue="media", **options))
+
+    def send() -> None:
+        if countdown:
+            publish_recording_task.apply_async(args=(recording_id,), queue="media", countdown=countdown)
+        else:
+            publish_recording_task.apply_async(args=(recording_id,), queue="media")
+
+    transaction.on_commit(send)

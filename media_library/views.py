@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
@@ -23,8 +24,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from media_library import conf, permissions, ranges, selectors, services, storage
 from media_library.models import Folder, MediaEntry, RecordingNotice, ShareLink
-from media_library.permissions import Action
+from media_library.permissions import Action, AnyUser
 from meetings import permissions as room_permissions
+from meetings.http import AuthenticatedHttpRequest
 from meetings.models import Channel, CollaboratorRole, Room, User
 from meetings.permissions import RoomAction
 
@@ -73,7 +75,7 @@ def _next_url(request: HttpRequest, default: str) -> str:
 
 @login_required
 @require_GET
-def my_media(request: HttpRequest) -> HttpResponse:
+def my_media(request: AuthenticatedHttpRequest) -> HttpResponse:
     q = selectors.clean_query(request.GET.get("q"))
     page = selectors.my_media_page(user=request.user, q=q, page=request.GET.get("page"))
     in_progress = selectors.recordings_in_progress(user=request.user) if page.number == 1 and not q else []
@@ -92,7 +94,7 @@ def my_media(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def channel_media(request: HttpRequest, slug: str) -> HttpResponse:
+def channel_media(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     channel = Channel.objects.filter(slug=slug).first()
     if channel is None or not permissions.can_view_channel_media(request.user, channel):
         raise Http404("No such channel.")
@@ -108,9 +110,9 @@ class Refused(Exception):
     """A visible entry, but not this action: 403 with a message (its existence is no secret to them)."""
 
 
-def answers_refusals(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def answers_refusals(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except Refused as exc:
@@ -139,7 +141,7 @@ def _entry_or_404(user: User, entry_id: int, action: Action) -> MediaEntry:
 @dataclass(frozen=True)
 class EntryAction:
     needs: Action
-    run: Callable[[HttpRequest, MediaEntry], str]
+    run: Callable[[AuthenticatedHttpRequest, MediaEntry], str]
 
 
 def _rename(request: HttpRequest, entry: MediaEntry) -> str:
@@ -162,7 +164,7 @@ def _remove_collaborator(request: HttpRequest, entry: MediaEntry) -> str:
     return "Collaborator removed."
 
 
-def _create_share(request: HttpRequest, entry: MediaEntry) -> str:
+def _create_share(request: AuthenticatedHttpRequest, entry: MediaEntry) -> str:
     days = _parse_id(request.POST.get("expires_in_days", "0"))
     if days is None:
         raise BadInput("Choose how long the link should work.")
@@ -189,7 +191,7 @@ ENTRY_ACTIONS: dict[str, EntryAction] = {
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def entry_page(request: HttpRequest, entry_id: int) -> HttpResponse:
+def entry_page(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
     entry = _entry_or_404(request.user, entry_id, Action.VIEW)
     if request.method == "POST":
         return _entry_post(request, entry)
@@ -215,7 +217,7 @@ def entry_page(request: HttpRequest, entry_id: int) -> HttpResponse:
     )
 
 
-def _entry_post(request: HttpRequest, entry: MediaEntry) -> HttpResponse:
+def _entry_post(request: AuthenticatedHttpRequest, entry: MediaEntry) -> HttpResponse:
     handler = ENTRY_ACTIONS.get(request.POST.get("action", ""))
     if handler is None:
         return _error(request, 400, "Unknown action.")
@@ -232,7 +234,7 @@ def _entry_post(request: HttpRequest, entry: MediaEntry) -> HttpResponse:
 @login_required
 @answers_refusals
 @require_http_methods(["GET", "POST"])
-def entry_delete(request: HttpRequest, entry_id: int) -> HttpResponse:
+def entry_delete(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
     entry = _entry_or_404(request.user, entry_id, Action.DELETE)
     default_next = reverse("media_library:my_media")
     if request.method == "GET":
@@ -256,22 +258,25 @@ def entry_delete(request: HttpRequest, entry_id: int) -> HttpResponse:
 # --- Files: stream, download, poster ----------------------------------------------------------------
 
 
-def _serve_file(request: HttpRequest, entry: MediaEntry, *, as_attachment: bool) -> HttpResponse:
-    if not entry.file:
+def _serve_file(request: HttpRequest, entry: MediaEntry, *, as_attachment: bool) -> HttpResponseBase:
+    name = entry.file.name
+    if not name:  # a FieldFile is false exactly when it has no name
         raise Http404("This entry has no file.")
     backend = entry.file.storage
     filename = services.entry_disposition_name(entry)
     content_type = entry.content_type or "application/octet-stream"
-    path = storage.local_path(backend, entry.file.name)
+    path = storage.local_path(backend, name)
     if path is None:
         # S3: a signed, expiring URL; S3 itself answers the browser's Range requests.
         inline = not as_attachment and ranges.is_inline_safe(content_type)
+        disposition = content_disposition_header(not inline, filename)
+        assert disposition is not None  # None only inline without a filename; there is always one
         return HttpResponseRedirect(
             storage.signed_url(
                 backend,
-                entry.file.name,
+                name,
                 content_type=content_type if inline else "application/octet-stream",
-                disposition=content_disposition_header(not inline, filename),
+                disposition=disposition,
             )
         )
     try:
@@ -279,25 +284,24 @@ def _serve_file(request: HttpRequest, entry: MediaEntry, *, as_attachment: bool)
             request, path=path, content_type=content_type, filename=filename, as_attachment=as_attachment
         )
     except FileNotFoundError:
-        logger.error("entry %s: stored file %s is missing", entry.pk, entry.file.name)
+        logger.error("entry %s: stored file %s is missing", entry.pk, name)
         raise Http404("The file of this entry is missing.") from None
 
 
 def _serve_poster(entry: MediaEntry) -> HttpResponse:
-    if not entry.poster:
+    name = entry.poster.name
+    if not name:  # a FieldFile is false exactly when it has no name
         raise Http404("No poster.")
     backend = entry.poster.storage
-    path = storage.local_path(backend, entry.poster.name)
+    path = storage.local_path(backend, name)
     if path is None:
-        return HttpResponseRedirect(
-            storage.signed_url(backend, entry.poster.name, content_type="image/jpeg", disposition="inline")
-        )
+        return HttpResponseRedirect(storage.signed_url(backend, name, content_type="image/jpeg", disposition="inline"))
     try:
         with open(path, "rb") as fh:  # posters are small (tens of KB): read whole
             data = fh.read()
     except FileNotFoundError:
         raise Http404("No poster.") from None
-    content_type = "image/png" if entry.poster.name.endswith(".png") else "image/jpeg"
+    content_type = "image/png" if name.endswith(".png") else "image/jpeg"
     response = HttpResponse(data, content_type=content_type)
     response["Cache-Control"] = "private, max-age=300"
     response["X-Content-Type-Options"] = "nosniff"
@@ -307,27 +311,27 @@ def _serve_poster(entry: MediaEntry) -> HttpResponse:
 @login_required
 @answers_refusals
 @require_http_methods(["GET", "HEAD"])
-def entry_stream(request: HttpRequest, entry_id: int) -> HttpResponse:
+def entry_stream(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponseBase:
     return _serve_file(request, _entry_or_404(request.user, entry_id, Action.STREAM), as_attachment=False)
 
 
 @login_required
 @answers_refusals
 @require_http_methods(["GET", "HEAD"])
-def entry_download(request: HttpRequest, entry_id: int) -> HttpResponse:
+def entry_download(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponseBase:
     return _serve_file(request, _entry_or_404(request.user, entry_id, Action.DOWNLOAD), as_attachment=True)
 
 
 @login_required
 @require_GET
-def entry_poster(request: HttpRequest, entry_id: int) -> HttpResponse:
+def entry_poster(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
     return _serve_poster(_entry_or_404(request.user, entry_id, Action.VIEW))
 
 
 # --- Share links: anyone holding the token, signed in or not -------------------------------------------
 
 
-def _shared_entry(token: str, action: Action, user: User) -> tuple[ShareLink, MediaEntry]:
+def _shared_entry(token: str, action: Action, user: AnyUser) -> tuple[ShareLink, MediaEntry]:
     link = permissions.live_share_link(None, token)
     if link is None or not permissions.can(user, action, link.entry, share_token=token):
         raise Http404("This link does not work (it may have been revoked or have expired).")
@@ -350,7 +354,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD"])
-def share_stream(request: HttpRequest, token: str) -> HttpResponse:
+def share_stream(request: HttpRequest, token: str) -> HttpResponseBase:
     _, entry = _shared_entry(token, Action.STREAM, request.user)
     return _serve_file(request, entry, as_attachment=False)
 
@@ -382,7 +386,7 @@ def _folder_param(room: Room, raw: str | None) -> Folder | None:
     return folder
 
 
-def _room_context(request: HttpRequest, room: Room, folder: Folder | None) -> dict[str, object]:
+def _room_context(request: AuthenticatedHttpRequest, room: Room, folder: Folder | None) -> dict[str, object]:
     library = selectors.room_library(user=request.user, room=room, folder=folder, page=request.GET.get("page"))
     return {
         "room": room,
@@ -396,7 +400,7 @@ def _room_context(request: HttpRequest, room: Room, folder: Folder | None) -> di
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def room_media(request: HttpRequest, room_id: int) -> HttpResponse:
+def room_media(request: AuthenticatedHttpRequest, room_id: int) -> HttpResponse:
     room = _room_or_404(request.user, room_id)
     if request.method == "POST":
         return _room_post(request, room)
@@ -409,7 +413,7 @@ def room_media(request: HttpRequest, room_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def room_media_panel(request: HttpRequest, room_id: int) -> HttpResponse:
+def room_media_panel(request: AuthenticatedHttpRequest, room_id: int) -> HttpResponse:
     """The same listing as an HTML fragment for the room page's panel (no page chrome)."""
     room = _room_or_404(request.user, room_id)
     try:
@@ -421,7 +425,7 @@ def room_media_panel(request: HttpRequest, room_id: int) -> HttpResponse:
     return render(request, "media_library/_room_media_panel.html", context)
 
 
-def _upload(request: HttpRequest, room: Room) -> str:
+def _upload(request: AuthenticatedHttpRequest, room: Room) -> str:
     uploaded = request.FILES.get("file")
     if not isinstance(uploaded, UploadedFile):
         raise BadInput("Choose a file to upload.")
@@ -467,7 +471,7 @@ def _rename_room_entry(request: HttpRequest, room: Room) -> str:
     return "Renamed."
 
 
-ROOM_ACTIONS: dict[str, Callable[[HttpRequest, Room], str]] = {
+ROOM_ACTIONS: dict[str, Callable[[AuthenticatedHttpRequest, Room], str]] = {
     "upload": _upload,
     "create_folder": _create_folder,
     "rename_folder": _rename_folder,
@@ -483,7 +487,7 @@ def _declared_length(request: HttpRequest) -> int:
         return 0
 
 
-def _room_post(request: HttpRequest, room: Room) -> HttpResponse:
+def _room_post(request: AuthenticatedHttpRequest, room: Room) -> HttpResponse:
     panel = request.GET.get("panel") == "1"
     # Refuse an oversized upload from its declared length, before Django reads the body.
     if _declared_length(request) > conf.upload_max_bytes() + 1024 * 1024:
@@ -519,7 +523,7 @@ def _room_post(request: HttpRequest, room: Room) -> HttpResponse:
 
 @login_required
 @require_POST
-def notice_seen(request: HttpRequest, notice_id: int) -> HttpResponse:
+def notice_seen(request: AuthenticatedHttpRequest, notice_id: int) -> HttpResponse:
     """The room page says a live notice was shown; also the notice's close button without JavaScript."""
     notice = get_object_or_404(RecordingNotice, pk=notice_id, user=request.user)
     services.mark_notices_seen(user=request.user, notice_ids=[notice.pk])

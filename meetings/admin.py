@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
@@ -7,12 +9,13 @@ from django.http import HttpRequest
 from django.template.defaultfilters import pluralize
 
 from meetings import services
+from meetings.http import AuthenticatedHttpRequest
 from meetings.models import Channel, ChannelMembership, LiveSession, Presence, Room, RoomCollaborator, User
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    fieldsets = DjangoUserAdmin.fieldsets + (("Profile", {"fields": ("display_name",)}),)
+    fieldsets = (*(DjangoUserAdmin.fieldsets or ()), ("Profile", {"fields": ("display_name",)}))
     list_display = ("username", "display_name", "email", "is_staff", "is_active", "last_login")
 
 
@@ -101,40 +104,47 @@ class LiveSessionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[LiveSession],
+        act: Callable[[LiveSession], bool],
+        *,
+        done: Callable[[int], str],
+        left: Callable[[int], str],
+    ) -> None:
+        """Run a service on every selected session and say how many it changed and how many it left."""
+        outcomes = [act(session) for session in queryset.select_related("room")]
+        changed, unchanged = outcomes.count(True), outcomes.count(False)
+        if changed:
+            self.message_user(request, done(changed), messages.SUCCESS)
+        if unchanged:
+            self.message_user(request, left(unchanged), messages.WARNING)
+
     @admin.action(description="End the session for everyone", permissions=["change"])
-    def end_for_everyone(self, request: HttpRequest, queryset: QuerySet[LiveSession]) -> None:
-        ended = already = 0
-        for session in queryset.select_related("room"):
-            if services.end_session(session=session, reason=LiveSession.EndReason.ENDED_BY_HOST, by=request.user):
-                ended += 1
-            else:
-                already += 1
-        if ended:
-            self.message_user(request, f"Ended {ended} session{pluralize(ended)} for everyone.", messages.SUCCESS)
-        if already:
-            self.message_user(
-                request,
-                f"{already} session{pluralize(already)} {pluralize(already, 'was,were')} already ended.",
-                messages.WARNING,
-            )
+    def end_for_everyone(self, request: AuthenticatedHttpRequest, queryset: QuerySet[LiveSession]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda session: services.end_session(
+                session=session, reason=LiveSession.EndReason.ENDED_BY_HOST, by=request.user
+            ),
+            done=lambda n: f"Ended {n} session{pluralize(n)} for everyone.",
+            left=lambda n: f"{n} session{pluralize(n)} {pluralize(n, 'was,were')} already ended.",
+        )
 
     @admin.action(description="Go live (broadcast in preview)", permissions=["change"])
     def go_live(self, request: HttpRequest, queryset: QuerySet[LiveSession]) -> None:
-        went = skipped = 0
-        for session in queryset.select_related("room"):
-            if services.go_live(session=session):
-                went += 1
-            else:
-                skipped += 1
-        if went:
-            self.message_user(request, f"{went} broadcast{pluralize(went)} went live.", messages.SUCCESS)
-        if skipped:
-            self.message_user(
-                request,
-                f"{skipped} session{pluralize(skipped)} {pluralize(skipped, 'was,were')} not in preview "
-                "(already live, ended, or not a broadcast).",
-                messages.WARNING,
-            )
+        self._each(
+            request,
+            queryset,
+            lambda session: services.go_live(session=session),
+            done=lambda n: f"{n} broadcast{pluralize(n)} went live.",
+            left=lambda n: (
+                f"{n} session{pluralize(n)} {pluralize(n, 'was,were')} not in preview "
+                "(already live, ended, or not a broadcast)."
+            ),
+        )
 
 
 @admin.register(Presence)

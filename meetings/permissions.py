@@ -159,11 +159,11 @@ def leaders_of(room: Room) -> set[int]:
     candidates = {room.owner_id}
     candidates |= set(RoomCollaborator.objects.filter(room=room).values_list("user_id", flat=True))
     candidates |= set(room.moderators.values_list("pk", flat=True))
-    if room.kind == Room.Kind.CHANNEL and room.channel_id is not None:
+    if room.kind == Room.Kind.CHANNEL and room.channel is not None:
         candidates.add(room.channel.owner_id)
         candidates |= set(
             ChannelMembership.objects.filter(
-                channel_id=room.channel_id, role__in=[ChannelRole.MANAGER, ChannelRole.MODERATOR]
+                channel=room.channel, role__in=[ChannelRole.MANAGER, ChannelRole.MODERATOR]
             ).values_list("user_id", flat=True)
         )
     users = User.objects.filter(pk__in=candidates, is_active=True)

@@ -109,7 +109,7 @@ def seed_demo(*, password: str) -> DemoData:
 # --- Live sessions and presence ---------------------------------------------------------------
 
 # The notice text for each way a session ends (core.notices).
-SESSION_ENDED_CODE = {
+SESSION_ENDED_CODE: dict[str, str] = {
     LiveSession.EndReason.ENDED_BY_HOST: "session_ended_by_host",
     LiveSession.EndReason.HOST_LEFT: "session_ended_host_left",
     LiveSession.EndReason.SESSION_CAP: "session_ended_session_cap",

@@ -33,7 +33,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from importlib import import_module
 from types import SimpleNamespace
@@ -55,7 +55,8 @@ logger = logging.getLogger(__name__)
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+# A Mapping, as Django's stubs type the send callable its ASGI handler is given (so a Django app is an ASGIApp).
+Send = Callable[[Mapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PATH_RE = re.compile(
@@ -182,6 +183,7 @@ def _user_for(session_key: str | None) -> Any:
     if not session_key:
         return AnonymousUser()
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    # get_user reads nothing of the request but `.session`; Django's stubs ask for a whole HttpRequest.
     return auth.get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
 
 

@@ -23,8 +23,8 @@ from recordings import services
 from recordings.media.assemble import AudioPiece, assemble
 from recordings.media.audio import encode_audio_window, on_audio_grid
 from recordings.media.compositor import compose_window
-from recordings.media.timeline import SegmentRef, TrackInput
-from recordings.models import Fragment, Recording, Segment
+from recordings.media.timeline import SegmentRef, TrackInput, TrackKind
+from recordings.models import Fragment, Recording, Segment, Track
 from recordings.spool import get_spool
 from recordings.windows import FPS, due_windows, on_grid, recorded_duration, timeline_origin
 
@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 S = Recording.State
 COMPOSE_WINDOW_TASK = "recordings.tasks.compose_window"
+# Track.Kind as recordings.media names it (the track_kind_valid constraint keeps the column to these two).
+MEDIA_KINDS: dict[str, TrackKind] = {Track.Kind.CAMERA: "camera", Track.Kind.SCREEN: "screen"}
 # Share of the progress bar for the windows (picture and sound); assembly ends at services.ASSEMBLED.
 COMPOSE_SHARE = 92
 
@@ -55,17 +57,17 @@ def track_inputs(recording: Recording) -> list[TrackInput]:
     origin = timeline_origin(recording)
     spool = get_spool()
     by_track: dict[int, list[SegmentRef]] = {}
-    kinds: dict[int, str] = {}
+    kinds: dict[int, TrackKind] = {}
     segments = Segment.objects.filter(track__recording=recording).select_related("track").order_by("track_id", "seq")
     for segment in segments:
-        kinds[segment.track_id] = segment.track.kind
+        kinds[segment.track_id] = MEDIA_KINDS[segment.track.kind]
         by_track.setdefault(segment.track_id, []).append(
             SegmentRef(path=str(spool.path(segment.path)), start=segment.start - origin, duration=segment.duration)
         )
     # Zero-padded ids: the layout breaks ties between tracks that start together by id as text,
     # and "10" < "9" would put a later joiner first.
     return [
-        TrackInput(track_id=f"{track_id:010d}", kind=kinds[track_id], segments=tuple(refs))  # type: ignore[arg-type]
+        TrackInput(track_id=f"{track_id:010d}", kind=kinds[track_id], segments=tuple(refs))
         for track_id, refs in sorted(by_track.items())
     ]
 

@@ -232,7 +232,12 @@ def beat(*, recording_id: int, step: str, progress: int | None = None) -> bool:
     fields: dict[str, object] = {"work_heartbeat": timezone.now()}
     if progress is not None:
         fields["progress"] = progress
-    updated = Recording.objects.filter(pk=recording_id, state__in=CLAIMABLE[step], work_step=step).update(**fields)
+    # Only a held claim is refreshed: once the step finished or failed (heartbeat cleared), a late
+    # beat from the helper thread must not make it look claimed again.
+    held = Recording.objects.filter(
+        pk=recording_id, state__in=CLAIMABLE[step], work_step=step, work_heartbeat__isnull=False
+    )
+    updated = held.update(**fields)
     if updated and progress is not None:
         recording = Recording.objects.only("uid", "room_id", "state", "progress").get(pk=recording_id)
         events.announce_progress(recording)
@@ -268,18 +273,16 @@ def keep_claim_alive(*, recording_id: int, step: str) -> Iterator[None]:
 
 
 def finish_finalize(*, recording_id: int, output_path: str, duration: float) -> Recording:
-    """The verified MP4 is assembled: hold it (a broadcast whose room is open) or make publishing due."""
-    Recording.objects.filter(pk=recording_id).update(
-        output_path=output_path,
-        duration=duration,
-        processed_at=timezone.now(),
-        progress=ASSEMBLED,
-        work_heartbeat=None,
-    )
-    recording = Recording.objects.get(pk=recording_id)
-    events.announce_progress(recording)
-    if not hold_if_room_open(recording_id=recording_id):
-        with transaction.atomic():
+    """The verified MP4 is assembled: hold it (a broadcast whose room is open) or make publishing due.
+
+    One transaction, so no moment exists where finalize is done but neither step is recorded.
+    """
+    with transaction.atomic():
+        Recording.objects.filter(pk=recording_id).update(
+            output_path=output_path, duration=duration, processed_at=timezone.now(), progress=ASSEMBLED
+        )
+        events.announce_progress(Recording.objects.get(pk=recording_id))
+        if not hold_if_room_open(recording_id=recording_id):
             _publish_due(recording_id)
     return Recording.objects.get(pk=recording_id)
 

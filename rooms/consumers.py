@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -39,6 +39,11 @@ MAX_MESSAGE_BYTES = 4096
 # follows drift. Probing on every heartbeat cost 1,000 sockets a database write each.
 EARLY_PROBES = 3
 PROBE_EVERY = 30
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    """A JSON number (bool is an int to Python, not to JSON)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _join_sync(room: Room, user: User, role: SessionRole, channel_name: str, *, fresh: bool) -> dict[str, Any]:
@@ -185,7 +190,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     async def cmd_clock_reply(self, content: Payload, ref: Any) -> None:
         server_sent, client_time = content.get("server_time"), content.get("client_time")
-        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (server_sent, client_time)):
+        if not (_is_number(server_sent) and _is_number(client_time)):
             await self._error("A clock reply needs numeric server_time and client_time.", ref=ref)
             return
         await database_sync_to_async(services.record_clock_probe)(

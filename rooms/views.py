@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core import notices
 from meetings import permissions, selectors, services
+from meetings.http import AuthenticatedHttpRequest
 from meetings.models import Room, SessionRole
 from meetings.permissions import RoomAction
 from recordings import selectors as recording_selectors
@@ -34,7 +35,7 @@ class RoomCard:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     rooms = selectors.rooms_for_user(user=request.user)
     held = recording_selectors.held_counts(room_ids=[item.room.pk for item in rooms])
     cards = [
@@ -56,7 +57,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def room_page(request: HttpRequest, room_id: int) -> HttpResponse:
+def room_page(request: AuthenticatedHttpRequest, room_id: int) -> HttpResponse:
     room = get_object_or_404(Room.objects.select_related("channel", "owner"), pk=room_id)
     role = permissions.session_role(request.user, room)
     if not permissions.role_can(role, RoomAction.JOIN, room):
@@ -90,7 +91,7 @@ def room_page(request: HttpRequest, room_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def close_room(request: HttpRequest, room_id: int) -> HttpResponse:
+def close_room(request: AuthenticatedHttpRequest, room_id: int) -> HttpResponse:
     """A host closes a broadcast room completely, so its held recordings are published."""
     room = get_object_or_404(Room, pk=room_id)
     role = permissions.session_role(request.user, room)

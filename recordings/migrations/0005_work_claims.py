@@ -1,6 +1,16 @@
 """One work claim for every long step (finalize and publish), not only finalize."""
 
 from django.db import migrations, models
+from django.db.models.functions import Now
+
+
+def name_the_due_step(apps, schema_editor):
+    """Recordings processing at upgrade time: finalize is due, or publish if the MP4 was made."""
+    Recording = apps.get_model("recordings", "Recording")
+    processing = Recording.objects.filter(state="processing")
+    processing.filter(output_path="").update(work_step="finalize")
+    processing.exclude(output_path="").update(work_step="publish")
+    processing.filter(work_due_at__isnull=True).update(work_due_at=Now())
 
 
 class Migration(migrations.Migration):
@@ -41,4 +51,5 @@ class Migration(migrations.Migration):
             name="work_attempts",
             field=models.PositiveSmallIntegerField(default=0, help_text="Tries of the current step."),
         ),
+        migrations.RunPython(name_the_due_step, migrations.RunPython.noop),
     ]
