@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from core import files
 from loadtest.synthetic import make_webm_segment
 from recordings.media.assemble import AudioPiece, assemble, probe
 from recordings.media.audio import encode_audio_window
@@ -55,21 +56,20 @@ def _make_one(args: tuple[str, int, int, int, str, float | None, bool, int, floa
     path, w, h, fps, pattern, tone, audio, first_frame, offset = args
     if os.path.exists(path):
         return path
-    tmp = path + ".tmp.webm"
-    make_webm_segment(
-        tmp,
-        width=w,
-        height=h,
-        duration_s=SEGMENT_S,
-        fps=fps,
-        pattern=pattern,
-        tone_hz=tone,
-        audio=audio,
-        noise=CAMERA_NOISE if pattern != "screen" else 0,
-        start_frame_index=first_frame,
-        time_offset_s=offset,
-    )
-    os.replace(tmp, path)
+    with files.atomic_path(path, suffix=".webm") as tmp:
+        make_webm_segment(
+            tmp,
+            width=w,
+            height=h,
+            duration_s=SEGMENT_S,
+            fps=fps,
+            pattern=pattern,
+            tone_hz=tone,
+            audio=audio,
+            noise=CAMERA_NOISE if pattern != "screen" else 0,
+            start_frame_index=first_frame,
+            time_offset_s=offset,
+        )
     return path
 
 

@@ -6,14 +6,10 @@ target. With ``fsync_dir`` the directory is fsynced too, so the rename itself su
 (needed before telling anyone the file is stored). If anything fails before the rename, the
 temp file is removed and the target is untouched.
 
-Two forms of the same steps:
-
-* ``atomic_write(path)`` yields a file object open on the temp file;
-* ``atomic_path(path)`` yields the temp file's path, for a library that opens it by name
-  (PyAV's ``av.open(tmp, "w", format=...)``, ``shutil.copyfile``).
-
-and the primitives they are built from (``open_temp``/``commit_file``/``discard_file``), for a
-caller whose write spans several calls (the spool: a request body arriving piece by piece).
+``atomic_path(path)`` yields the temp file's path, for a writer that opens it by name (PyAV's
+``av.open(tmp, "w", format=...)``, a copy); the primitives it is built from
+(``open_temp``/``commit_file``/``discard_file``) serve a caller whose write spans several calls
+(the spool: a request body arriving piece by piece).
 
 The bottom layer: standard library only, no Django, no app.
 """
@@ -23,9 +19,9 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Literal, TextIO, overload
+from typing import IO, Any, BinaryIO
 
 StrPath = str | os.PathLike[str]
 
@@ -43,30 +39,11 @@ def temp_path(path: StrPath, *, prefix: str | None = None, suffix: str = "") -> 
     return target.parent / f"{head}{secrets.token_hex(6)}{suffix}"
 
 
-@overload
-def open_temp(
-    path: StrPath,
-    *,
-    text: Literal[False] = False,
-    prefix: str | None = None,
-    suffix: str = "",
-    permissions: int = 0o666,
-) -> BinaryIO: ...
-@overload
-def open_temp(
-    path: StrPath, *, text: Literal[True], prefix: str | None = None, suffix: str = "", permissions: int = 0o666
-) -> TextIO: ...
-@overload
-def open_temp(
-    path: StrPath, *, text: bool, prefix: str | None = None, suffix: str = "", permissions: int = 0o666
-) -> IO[Any]: ...
-def open_temp(
-    path: StrPath, *, text: bool = False, prefix: str | None = None, suffix: str = "", permissions: int = 0o666
-) -> IO[Any]:
-    """A new temp file beside ``path``, created exclusively and open for writing; ``.name`` is its path.
+def open_temp(path: StrPath, *, prefix: str | None = None, suffix: str = "", permissions: int = 0o666) -> BinaryIO:
+    """A new temp file beside ``path``, created exclusively and open for binary writing; ``.name`` is its path.
 
     ``permissions`` are the new file's mode before the umask (0o666, like ``open``; 0o600 for a
-    file only this user may read, like ``tempfile``). Text files are UTF-8.
+    file only this user may read, like ``tempfile``).
     """
 
     def opener(name: str, flags: int) -> int:
@@ -75,8 +52,6 @@ def open_temp(
     for _ in range(_ATTEMPTS):
         name = os.fspath(temp_path(path, prefix=prefix, suffix=suffix))
         try:
-            if text:
-                return open(name, "x", encoding="utf-8", opener=opener)
             return open(name, "xb", opener=opener)
         except FileExistsError:
             continue
@@ -131,60 +106,6 @@ def discard_file(fh: IO[Any]) -> None:
     """Close and remove a file from ``open_temp``; harmless after ``commit_file``."""
     fh.close()
     discard_path(fh.name)
-
-
-@overload
-def atomic_write(
-    path: StrPath,
-    *,
-    mode: Literal["wb"] = "wb",
-    fsync_dir: bool = False,
-    prefix: str | None = None,
-    suffix: str = "",
-    permissions: int = 0o666,
-) -> AbstractContextManager[BinaryIO]: ...
-@overload
-def atomic_write(
-    path: StrPath,
-    *,
-    mode: Literal["w"],
-    fsync_dir: bool = False,
-    prefix: str | None = None,
-    suffix: str = "",
-    permissions: int = 0o666,
-) -> AbstractContextManager[TextIO]: ...
-def atomic_write(
-    path: StrPath,
-    *,
-    mode: Literal["wb", "w"] = "wb",
-    fsync_dir: bool = False,
-    prefix: str | None = None,
-    suffix: str = "",
-    permissions: int = 0o666,
-) -> AbstractContextManager[IO[Any]]:
-    """Yield a file open on a temp file beside ``path``, which replaces ``path`` when the block succeeds.
-
-    ``mode`` is ``"wb"`` (bytes) or ``"w"`` (UTF-8 text). On an exception in the block (or while
-    committing) the temp file is removed, ``path`` is untouched, and the exception propagates.
-    """
-    if mode not in ("wb", "w"):
-        raise ValueError(f"mode must be 'wb' or 'w', not {mode!r}")
-    return _atomic_write(
-        path, text=mode == "w", fsync_dir=fsync_dir, prefix=prefix, suffix=suffix, permissions=permissions
-    )
-
-
-@contextmanager
-def _atomic_write(
-    path: StrPath, *, text: bool, fsync_dir: bool, prefix: str | None, suffix: str, permissions: int
-) -> Iterator[IO[Any]]:
-    fh = open_temp(path, text=text, prefix=prefix, suffix=suffix, permissions=permissions)
-    try:
-        yield fh
-        commit_file(fh, path, fsync_dir=fsync_dir)
-    except BaseException:
-        discard_file(fh)
-        raise
 
 
 @contextmanager

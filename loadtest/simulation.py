@@ -20,7 +20,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import secrets
 import time
 from collections.abc import Sequence
@@ -38,6 +37,7 @@ from django.db import transaction
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.utils.crypto import get_random_string
 
+from core import files
 from meetings.models import ChannelMembership, ChannelRole, CollaboratorRole, Room, RoomCollaborator, User
 
 logger = logging.getLogger(__name__)
@@ -170,20 +170,19 @@ def screen_spec(*, seconds: float) -> MediaSpec:
 def _generate(spec: MediaSpec, path: str) -> str:
     from loadtest.synthetic import make_webm_segment
 
-    tmp = f"{path}.{os.getpid()}.tmp"
-    make_webm_segment(
-        tmp,
-        width=spec.width,
-        height=spec.height,
-        duration_s=spec.seconds,
-        fps=spec.fps,
-        pattern="screen" if spec.kind == "screen" else spec.rgb,
-        tone_hz=spec.tone_hz,
-        audio=spec.kind == "camera",
-        noise=spec.noise,
-        bitrate=spec.bitrate,
-    )
-    os.replace(tmp, path)
+    with files.atomic_path(path, suffix=".webm") as tmp:
+        make_webm_segment(
+            tmp,
+            width=spec.width,
+            height=spec.height,
+            duration_s=spec.seconds,
+            fps=spec.fps,
+            pattern="screen" if spec.kind == "screen" else spec.rgb,
+            tone_hz=spec.tone_hz,
+            audio=spec.kind == "camera",
+            noise=spec.noise,
+            bitrate=spec.bitrate,
+        )
     return path
 
 

@@ -23,6 +23,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
+from core import files
 from recordings.media.timeline import SegmentRef, TrackInput, TrackKind
 
 SAMPLE_RATE = 48_000
@@ -371,21 +372,20 @@ def make_track(
     for k in range(segments):
         path = os.path.join(os.fspath(directory), f"{track_id}-{k:05d}.webm")
         if not (skip_existing and os.path.exists(path)):
-            tmp = path + ".tmp"
-            make_webm_segment(
-                tmp,
-                width=width,
-                height=height,
-                duration_s=segment_s,
-                fps=fps,
-                pattern=pattern,
-                tone_hz=tone_hz,
-                start_frame_index=k * frames_per_segment,
-                audio=audio,
-                noise=noise,
-                time_offset_s=t - start,
-            )
-            os.replace(tmp, path)
+            with files.atomic_path(path, suffix=".webm") as tmp:
+                make_webm_segment(
+                    tmp,
+                    width=width,
+                    height=height,
+                    duration_s=segment_s,
+                    fps=fps,
+                    pattern=pattern,
+                    tone_hz=tone_hz,
+                    start_frame_index=k * frames_per_segment,
+                    audio=audio,
+                    noise=noise,
+                    time_offset_s=t - start,
+                )
         refs.append(SegmentRef(path=path, start=round(t, 6)))
         t += segment_s + gap_s
     return TrackInput(track_id=track_id, kind=kind, segments=tuple(refs))

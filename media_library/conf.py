@@ -32,11 +32,6 @@ def stream_chunk_bytes() -> int:
     return int(getattr(settings, "MEDIA_STREAM_CHUNK_BYTES", 256 * 1024))
 
 
-def copy_chunk_bytes() -> int:
-    """Bytes per read/write when copying a recording into file-system storage."""
-    return int(getattr(settings, "MEDIA_COPY_CHUNK_BYTES", 1024 * 1024))
-
-
 def page_size() -> int:
     return int(getattr(settings, "MEDIA_PAGE_SIZE", 24))
 

@@ -12,7 +12,7 @@ from its rows and calls:
   faststart MP4, verified.
 
 Timeline rules shared by all three live in ``timeline.py``; the layout rules
-in ``layout.py``; ``synthetic.py`` makes browser-like test media.
+in ``layout.py``. Browser-like test media come from ``loadtest.synthetic``.
 """
 
 from .assemble import AssemblyError, AudioPiece, MediaInfo, assemble, fragments_duration, probe

@@ -19,46 +19,6 @@ def names(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
 
 
-def test_atomic_write_lands_whole(tmp_path: Path) -> None:
-    target = tmp_path / "out.bin"
-    target.write_bytes(b"old")
-    payload = os.urandom(256 * 1024)
-    with files.atomic_write(target) as fh:
-        fh.write(payload[:1000])
-        fh.write(payload[1000:])
-        assert target.read_bytes() == b"old"  # nothing visible under the final name before the end
-        assert Path(fh.name).parent == tmp_path  # beside the target: the rename is atomic
-    assert target.read_bytes() == payload
-    assert names(tmp_path) == ["out.bin"]
-
-
-def test_atomic_write_text_and_directory_fsync(tmp_path: Path) -> None:
-    target = tmp_path / "new.txt"
-    with files.atomic_write(target, mode="w", fsync_dir=True) as fh:
-        fh.write("héllo\n")
-    assert target.read_text(encoding="utf-8") == "héllo\n"
-    assert names(tmp_path) == ["new.txt"]
-
-
-def test_atomic_write_failure_keeps_the_old_file(tmp_path: Path) -> None:
-    target = tmp_path / "out.bin"
-    target.write_bytes(b"old")
-    with pytest.raises(Boom), files.atomic_write(target, fsync_dir=True) as fh:
-        fh.write(b"half of the new content")
-        assert Path(fh.name).parent == tmp_path and Path(fh.name).exists()  # the temp file, beside
-        raise Boom
-    assert target.read_bytes() == b"old"
-    assert names(tmp_path) == ["out.bin"]  # no temp file behind
-
-
-def test_atomic_write_failure_creates_nothing(tmp_path: Path) -> None:
-    with pytest.raises(Boom), files.atomic_write(tmp_path / "out.bin") as fh:
-        fh.write(b"x")
-        assert names(tmp_path) == [Path(fh.name).name]  # only the temp file, until the failure
-        raise Boom
-    assert names(tmp_path) == []
-
-
 def test_atomic_path_lands_whole_with_the_suffix(tmp_path: Path) -> None:
     target = tmp_path / "clip.mp4"
     target.write_bytes(b"old")

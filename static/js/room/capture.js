@@ -1,0 +1,127 @@
+// Capture of this browser's media while the room's recording is capturing: one recorder for
+// camera+microphone, one for the shared screen. Each segment is a self-contained WebM file (a new
+// MediaRecorder per segment, so every piece decodes on its own); the first is short so everyone
+// is told "being recorded" quickly, the last one is flagged final.
+
+export const FIRST_SEGMENT_MS = 3000;
+
+function pickMime(stream) {
+  const video = stream.getVideoTracks().length > 0;
+  const audio = stream.getAudioTracks().length > 0;
+  const candidates = video
+    ? audio
+      ? ["video/webm;codecs=vp8,opus", "video/webm"]
+      : ["video/webm;codecs=vp8", "video/webm"]
+    : ["audio/webm;codecs=opus", "audio/webm"];
+  return candidates.find((m) => MediaRecorder.isTypeSupported(m)) || "";
+}
+
+function randomId(prefix) {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return prefix + "-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+class TrackRecorder {
+  constructor({ stream, kind, roomId, recUid, segmentMs, enqueue }) {
+    this.stream = stream;
+    this.kind = kind;
+    this.roomId = roomId;
+    this.recUid = recUid;
+    this.segmentMs = segmentMs;
+    this.enqueue = enqueue;
+    this.clientId = randomId(kind);
+    this.seq = 0;
+    this.stopping = false;
+    this.mime = pickMime(stream);
+  }
+
+  start() {
+    this.next(FIRST_SEGMENT_MS);
+  }
+
+  next(ms) {
+    const chunks = [];
+    const recorder = new MediaRecorder(this.stream, this.mime ? { mimeType: this.mime } : undefined);
+    const startedAt = Date.now();
+    const seq = this.seq++;
+    recorder.ondataavailable = (e) => e.data && e.data.size && chunks.push(e.data);
+    recorder.onstop = () => {
+      const final = this.stopping;
+      if (!final) this.next(this.segmentMs);
+      const blob = new Blob(chunks, { type: "video/webm" });
+      if (blob.size > 0) {
+        this.enqueue({
+          roomId: this.roomId,
+          recUid: this.recUid,
+          clientId: this.clientId,
+          kind: this.kind,
+          seq,
+          blob,
+          start: startedAt,
+          duration: Date.now() - startedAt,
+          final,
+          createdAt: Date.now(),
+        });
+      }
+    };
+    this.recorder = recorder;
+    recorder.start();
+    this.timer = setTimeout(() => recorder.state !== "inactive" && recorder.stop(), ms);
+  }
+
+  stop() {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    if (this.recorder && this.recorder.state !== "inactive") this.recorder.stop();
+  }
+}
+
+// devices: {camStream, screenStream} read when capture begins or the screen share changes.
+export function createCapture({ roomId, devices, enqueue, onChange = () => {} }) {
+  let recUid = null;
+  let segmentMs = 10000;
+  let cam = null;
+  let screen = null;
+
+  const recorder = (stream, kind) => {
+    const track = new TrackRecorder({ stream, kind, roomId, recUid, segmentMs, enqueue });
+    track.start();
+    return track;
+  };
+
+  function syncScreen() {
+    if (!recUid) return;
+    const stream = devices.screenStream;
+    if (stream && !screen) screen = recorder(stream, "screen");
+    else if (!stream && screen) {
+      screen.stop();
+      screen = null;
+    }
+  }
+
+  function end() {
+    if (cam) cam.stop();
+    if (screen) screen.stop();
+    cam = screen = null;
+    recUid = null;
+    onChange(false);
+  }
+
+  function begin(uid, segmentSeconds) {
+    if (recUid === uid) return;
+    end();
+    recUid = uid;
+    segmentMs = Math.max(1000, segmentSeconds * 1000);
+    if (devices.camStream) cam = recorder(devices.camStream, "camera");
+    syncScreen();
+    onChange(true);
+  }
+
+  // Capture follows the derived view: {uid, segmentSeconds} to capture, null not to.
+  function follow(target) {
+    if (target) begin(target.uid, target.segmentSeconds);
+    else if (recUid) end();
+  }
+
+  return { begin, end, follow, syncScreen, get recUid() { return recUid; } };
+}

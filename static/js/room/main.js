@@ -1,0 +1,124 @@
+// The live room's entry point: wires the socket, the pure state reducer, capture, the upload queue
+// and the view modules together. Everything the page needs from the server comes in
+// #room-config (json_script): roomId, role, isLeader, broadcast, wsPath, mediaPanelUrl, homeUrl
+// and texts (core/notices.py). State markers for tests and styles live on #room as data-*:
+// data-ready, data-recording, data-progress, data-capturing, data-segments-acked.
+
+import { createCapture } from "./capture.js";
+import { $, csrfToken } from "./dom.js";
+import { createSocket } from "./socket.js";
+import { captureView, initialState, reduce } from "./state.js";
+import { createBroadcastBadge } from "./ui/broadcast.js";
+import { createConnectionStatus } from "./ui/connection.js";
+import { createDevices } from "./ui/devices.js";
+import { wireDialog, wireMenu } from "./ui/dialogs.js";
+import { createMediaPanel } from "./ui/media-panel.js";
+import { noticeLevel, showNotice } from "./ui/notices.js";
+import { createProgressBar } from "./ui/progress.js";
+import { createRecordingIndicator } from "./ui/recording.js";
+import { createUploader } from "./uploads.js";
+
+const config = JSON.parse($("room-config").textContent);
+const texts = config.texts;
+const root = $("room");
+
+// --- media: devices, capture, uploads ---------------------------------------------------------
+const uploader = createUploader({
+  roomId: config.roomId,
+  onAcked: () => (root.dataset.segmentsAcked = String(Number(root.dataset.segmentsAcked || 0) + 1)),
+});
+const devices = createDevices({ texts, notify: showNotice, onScreenChange: () => capture.syncScreen() });
+const capture = createCapture({
+  roomId: config.roomId,
+  devices,
+  enqueue: (item) => uploader.enqueue(item),
+  onChange: (capturing) => (root.dataset.capturing = capturing ? "1" : "0"),
+});
+
+// --- state and its views ----------------------------------------------------------------------
+const views = [
+  createConnectionStatus({ root }),
+  createRecordingIndicator({ root }),
+  createProgressBar({ root }),
+  createBroadcastBadge({ onGoLive: () => socket.command("go_live") }),
+];
+let state = initialState(config);
+
+function dispatch(event) {
+  const prev = state;
+  state = reduce(state, event);
+  if (state === prev) return;
+  if (state.ready) root.dataset.ready = "1";
+  views.forEach((view) => view.render(state, prev));
+  capture.follow(captureView(state));
+}
+
+// Things to say or do that are not state.
+function effects(message) {
+  switch (message.type) {
+    case "notice":
+      showNotice(message.text, { level: noticeLevel(message.level) });
+      break;
+    case "file_available":
+      showNotice(message.text, { level: "success", link: message.url, sticky: true });
+      if (message.seen_url) {
+        // Seen here, live: it must not be shown again on the next page load.
+        fetch(message.seen_url, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() } });
+      }
+      break;
+    case "session_ended":
+      showNotice(message.text, { level: "warning", sticky: true });
+      break;
+    case "error":
+      showNotice(message.error, { level: "error" });
+      break;
+    default:
+      break;
+  }
+}
+
+const socket = createSocket({
+  path: config.wsPath,
+  onMessage: (message) => {
+    dispatch(message);
+    effects(message);
+  },
+  onStatus: (status) => {
+    dispatch({ type: "connection", status });
+    if (status === "not_allowed") showNotice(texts.not_allowed, { level: "error", sticky: true });
+  },
+});
+
+// --- controls of hosts and moderators ---------------------------------------------------------
+if (config.isLeader) {
+  const menu = wireMenu($("btn-more"), $("more-menu"));
+  const startDlg = wireDialog($("dlg-start"), $("dlg-start-confirm"), () => socket.command("start_recording"));
+  const stopDlg = wireDialog($("dlg-stop"), $("dlg-stop-confirm"), () => socket.command("stop_recording"));
+  const endDlg = wireDialog($("dlg-end"), $("dlg-end-confirm"), () => socket.command("end_session"));
+  const closeRoom = $("dlg-end-close");
+  if (closeRoom) {
+    // Broadcast rooms: closing the room completely is what lets the recording appear.
+    closeRoom.addEventListener("click", () => {
+      endDlg.close();
+      socket.command("end_session", { close_room: true });
+    });
+  }
+  const mediaPanel = createMediaPanel({
+    panel: $("media-panel"),
+    body: $("media-panel-body"),
+    closeButton: $("media-panel-close"),
+    url: config.mediaPanelUrl,
+  });
+  menu.item($("menu-record"), () => startDlg.showModal());
+  menu.item($("menu-stop"), () => stopDlg.showModal());
+  menu.item($("menu-media"), () => mediaPanel.open());
+  $("rec-stop").addEventListener("click", () => stopDlg.showModal());
+  $("btn-end").addEventListener("click", () => endDlg.showModal());
+}
+
+// --- start ------------------------------------------------------------------------------------
+views.forEach((view) => view.render(state, null));
+devices.open().finally(() => {
+  socket.connect();
+  uploader.pump(); // anything left from before a reload goes up now
+});

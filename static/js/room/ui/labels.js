@@ -1,0 +1,19 @@
+// The room's own chrome labels (button captions, status words). Notice texts are not here: the
+// server sends them, or they come from core/notices.py through config.texts[code].
+
+export const LABELS = {
+  connecting: "Connecting…",
+  connected: "Connected",
+  reconnecting: "Reconnecting…",
+  notAllowed: "Not allowed",
+  sessionEnded: "Session ended",
+  recording: "Recording",
+  startingRecording: "Starting recording…",
+  processing: (percent) => `Processing recording… ${percent}%`,
+  live: "Live",
+  preview: "Preview",
+  shareScreen: "Share screen",
+  stopSharing: "Stop sharing",
+  open: "Open",
+  panelFailed: "Media and Files could not be opened.",
+};

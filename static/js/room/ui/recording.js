@@ -1,0 +1,51 @@
+// The recording indicator (everyone), and for hosts and moderators the elapsed-time counter, the
+// square stop button and the Record / Stop recording items of the three-dots menu.
+
+import { $ } from "../dom.js";
+import { recordingView } from "../state.js";
+import { LABELS } from "./labels.js";
+
+export function formatElapsed(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, "0");
+  const ss = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+export function createRecordingIndicator({ root }) {
+  const status = $("rec-status");
+  const label = $("rec-label");
+  const counter = $("rec-counter"); // hosts and moderators only
+  const stop = $("rec-stop");
+  const menuRecord = $("menu-record");
+  const menuStop = $("menu-stop");
+  let counterTimer = null;
+
+  function runCounter(elapsed) {
+    clearInterval(counterTimer);
+    counterTimer = null;
+    if (elapsed === null || !counter) return;
+    // Counted locally from the server's elapsed time at the moment the snapshot arrived.
+    const base = performance.now() - elapsed * 1000;
+    const tick = () => (counter.textContent = formatElapsed((performance.now() - base) / 1000));
+    tick();
+    counterTimer = setInterval(tick, 500);
+  }
+
+  function render(state, prev) {
+    if (prev && state.recording === prev.recording && state.isLeader === prev.isLeader) return;
+    const view = recordingView(state);
+    status.hidden = !view.indicator;
+    status.dataset.state = view.state;
+    label.textContent = view.starting ? LABELS.startingRecording : LABELS.recording;
+    root.dataset.recording = view.state;
+    if (counter) counter.hidden = !view.counter;
+    if (stop) stop.hidden = !view.stopButton;
+    if (menuRecord) menuRecord.hidden = !view.menuRecord;
+    if (menuStop) menuStop.hidden = !view.menuStop;
+    runCounter(view.counter ? view.elapsed : null);
+  }
+
+  return { render };
+}

@@ -1,0 +1,115 @@
+// The durable upload queue: every segment waits in IndexedDB until the server acknowledges it,
+// so a reload or a dropped network loses nothing. One request at a time, oldest first; network
+// errors, 5xx, 429 and 403 are retried with back-off, any other refusal drops the piece.
+// The database name, store and key format must not change: segments queued by an older page
+// are sent by this one.
+
+import { csrfToken } from "./dom.js";
+
+export const DB_NAME = "liverec-segments";
+const STORE = "segments";
+const FIRST_BACKOFF_MS = 1000;
+const MAX_BACKOFF_MS = 30000;
+
+function openDb() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB_NAME, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: "key" });
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+export function segmentKey(item) {
+  return `${item.recUid}/${item.clientId}/${String(item.seq).padStart(6, "0")}`;
+}
+
+export function segmentUrl(item) {
+  return `/rooms/${item.roomId}/recordings/${item.recUid}/tracks/${item.clientId}/segments/${item.seq}`;
+}
+
+export function createUploader({ roomId, onAcked = () => {} }) {
+  const dbPromise = openDb();
+  let busy = false;
+  let backoff = FIRST_BACKOFF_MS;
+
+  function idb(mode, fn) {
+    return dbPromise.then(
+      (db) =>
+        new Promise((resolve, reject) => {
+          const tx = db.transaction(STORE, mode);
+          const result = fn(tx.objectStore(STORE));
+          tx.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
+          tx.onerror = () => reject(tx.error);
+        }),
+    );
+  }
+
+  async function pending() {
+    return (await idb("readonly", (store) => store.getAll())) || [];
+  }
+
+  async function send(item) {
+    let response;
+    try {
+      response = await fetch(segmentUrl(item), {
+        method: "PUT",
+        body: item.blob,
+        credentials: "same-origin",
+        headers: {
+          "Content-Type": "video/webm",
+          "X-CSRFToken": csrfToken(),
+          "X-Track-Kind": item.kind,
+          "X-Segment-Start": String(item.start),
+          "X-Segment-Duration": String(item.duration),
+          "X-Final": item.final ? "1" : "0",
+        },
+      });
+    } catch (err) {
+      return "retry"; // network down: keep it and try again
+    }
+    if (response.ok) {
+      onAcked(item);
+      return "done";
+    }
+    if (response.status >= 500 || response.status === 429 || response.status === 403) return "retry";
+    // 4xx: the server will never take it (recording ended long ago, bad piece): drop it, say why.
+    let message = `Upload refused (${response.status})`;
+    try {
+      message = (await response.json()).error || message;
+    } catch (err) {}
+    console.warn("segment dropped:", item.key, message);
+    return "drop";
+  }
+
+  async function pump() {
+    if (busy) return;
+    busy = true;
+    try {
+      for (;;) {
+        const items = (await pending()).filter((i) => i.roomId === roomId);
+        if (!items.length) break;
+        items.sort((a, b) => a.createdAt - b.createdAt);
+        const outcome = await send(items[0]);
+        if (outcome === "retry") {
+          await new Promise((r) => setTimeout(r, backoff));
+          backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+          continue;
+        }
+        backoff = FIRST_BACKOFF_MS;
+        await idb("readwrite", (store) => store.delete(items[0].key));
+      }
+    } finally {
+      busy = false;
+    }
+  }
+
+  async function enqueue(item) {
+    item.key = segmentKey(item);
+    await idb("readwrite", (store) => store.put(item));
+    pump();
+  }
+
+  window.addEventListener("online", () => pump());
+  return { enqueue, pump };
+}
