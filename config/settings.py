@@ -207,7 +207,8 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-SWEEP_INTERVAL_SECONDS = env_float("SWEEP_INTERVAL_SECONDS", 5.0)
+# Deadlines act within this; each sweep is a few indexed queries.
+SWEEP_INTERVAL_SECONDS = env_float("SWEEP_INTERVAL_SECONDS", 2.0)
 # Each app sweeps its own deadlines (DESIGN.md "One direction").
 CELERY_BEAT_SCHEDULE = {
     "sweep-sessions": {
@@ -244,7 +245,12 @@ COMPOSE_PRESET = os.environ.get("COMPOSE_PRESET", "veryfast")
 COMPOSE_CRF = env_int("COMPOSE_CRF", 23)
 # Finalize and publish run under a claim whose heartbeat the worker refreshes; a claim whose
 # heartbeat is older than this is taken over (a dead worker), and never sooner.
-WORK_STALE_SECONDS = env_float("WORK_STALE_SECONDS", 120)
+# Heartbeats come every quarter of it, so 8 s finds dead work within seconds (issue: ready at most
+# 15 s later than without the fault) while a busy but living worker always beats in time.
+WORK_STALE_SECONDS = env_float("WORK_STALE_SECONDS", 8)
+# A composition window still pending this long after it was queued, with no heartbeat, lost its
+# task: queue it again (finalize composes whatever is missing at Stop anyway).
+COMPOSE_REQUEUE_SECONDS = env_float("COMPOSE_REQUEUE_SECONDS", 60)
 # A publish that fails (storage unreachable, ...) is retried with exponential back-off from the
 # base, capped; after this many tries the recording fails with the reason (admin retry restarts).
 PUBLISH_MAX_ATTEMPTS = env_int("PUBLISH_MAX_ATTEMPTS", 6)

@@ -32,6 +32,9 @@ TEXTS: dict[str, str] = {
         "This broadcast's recording is held: it will appear in the session recordings only when a host "
         "closes the room completely."
     ),
+    "recording_publish_retry": (
+        "The recording is processed but could not be stored yet. It will be tried again automatically."
+    ),
     "recording_no_media_before_stop": "No media was recorded before the recording stopped.",
     # The file (SPEC step 4)
     "file_available": "Your recording file is available",

@@ -40,6 +40,7 @@ def sweep() -> dict[str, int]:
     for recording in Recording.objects.stopping().filter(stopped_at__lte=grace_cutoff):
         done["processing"] += services.begin_processing(recording_id=recording.pk) is not None
     done["windows_queued"] = pipeline.schedule_due_windows()
+    done["windows_requeued"] = services.requeue_lost_windows()
     done["work_requeued"] = services.requeue_stalled_work()
     if any(done.values()):
         logger.info("recordings sweep: %s", done)

@@ -83,6 +83,12 @@ def announce_failed(recording: Recording, *, text: str) -> None:
     )
 
 
+def announce_retrying(recording: Recording) -> None:
+    events.send_on_commit(
+        events.leaders_group(recording.room_id), Notice.of("recording_publish_retry", level=Level.WARNING)
+    )
+
+
 def progress_event(recording: Recording) -> Progress:
     return Progress(uid=str(recording.uid), progress=recording.progress, state=recording.state)
 

@@ -100,6 +100,9 @@ class Recording(models.Model):
         null=True, blank=True, help_text="Refreshed by the worker running the step; a stale one is taken over."
     )
     work_attempts = models.PositiveSmallIntegerField(default=0, help_text="Tries of the current step.")
+    windows_scheduled = models.PositiveIntegerField(
+        default=0, help_text="Composition windows created so far (ingest and the sweep both schedule them)."
+    )
 
     objects = RecordingQuerySet.as_manager()
 
@@ -212,6 +215,10 @@ class Fragment(models.Model):
     path = models.CharField(max_length=500, blank=True)
     report = models.JSONField(default=dict, blank=True)
     composed_at = models.DateTimeField(null=True, blank=True)
+    # Its compose task: when it was queued, and the heartbeat of the worker composing it. A pending
+    # window whose task was lost (a killed worker, Redis restarted) is queued again by the sweep.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    heartbeat = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["recording", "index"]

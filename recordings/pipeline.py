@@ -11,14 +11,13 @@ from __future__ import annotations
 import logging
 import math
 import shutil
+import time
 from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
-from core.tasks import enqueue_on_commit
 from recordings import services
 from recordings.media.assemble import AudioPiece, assemble
 from recordings.media.audio import encode_audio_window, on_audio_grid
@@ -26,7 +25,7 @@ from recordings.media.compositor import compose_window
 from recordings.media.timeline import SegmentRef, TrackInput, TrackKind
 from recordings.models import Fragment, Recording, Segment, Track
 from recordings.spool import get_spool
-from recordings.windows import FPS, due_windows, on_grid, recorded_duration, timeline_origin
+from recordings.windows import FPS, on_grid, recorded_duration, timeline_origin
 
 logger = logging.getLogger(__name__)
 
@@ -77,63 +76,92 @@ def track_inputs(recording: Recording) -> list[TrackInput]:
 
 def schedule_due_windows(*, now: datetime | None = None) -> int:
     """Create and queue the windows that are due for every capturing recording (run by the sweep)."""
-    queued = 0
-    window = settings.COMPOSE_WINDOW_SECONDS
-    for recording in Recording.objects.filter(state__in=(S.RECORDING, S.STOPPING), started_at__isnull=False):
-        due = due_windows(recording, now=now)
-        have = set(recording.fragments.values_list("index", flat=True))
-        for index in range(due):
-            if index in have:
-                continue
-            fragment, created = Fragment.objects.get_or_create(
-                recording=recording,
-                index=index,
-                defaults={"start": on_grid(index * window), "end": on_grid((index + 1) * window)},
-            )
-            if created:
-                enqueue_on_commit(COMPOSE_WINDOW_TASK, fragment.pk)
-                queued += 1
-    return queued
+    capturing = Recording.objects.filter(state__in=(S.RECORDING, S.STOPPING), started_at__isnull=False)
+    return sum(services.schedule_windows(recording=recording, now=now) for recording in capturing)
 
 
-def compose_fragment(fragment_id: int) -> Fragment | None:
-    """Compose one window, picture and sound, unless done and on disk (idempotent; safe after a kill)."""
+def compose_fragment(fragment_id: int, *, wait: bool = False) -> Fragment | None:
+    """Compose one window, picture and sound, unless done and on disk (idempotent; safe after a kill).
+
+    Under the window's claim: a duplicate task finds another worker's fresh heartbeat and returns
+    None, unless `wait` (finalize, which needs the window) makes it wait for that worker to finish
+    or to die (its heartbeat going stale).
+    """
     fragment = Fragment.objects.select_related("recording").filter(pk=fragment_id).first()
     if fragment is None:
         return None
     recording = fragment.recording
     out = fragment_path(recording, fragment.index)
     audio_out = audio_fragment_path(recording, fragment.index)
+    while not services.claim_window(fragment_id=fragment_id):
+        if not wait:
+            return None
+        time.sleep(0.25)
+        fragment.refresh_from_db()
+        if fragment.state == Fragment.State.DONE and out.exists() and audio_out.exists():
+            return fragment
+    fragment.refresh_from_db()
     if fragment.state == Fragment.State.DONE and out.exists() and audio_out.exists():
+        services.release_window(fragment_id=fragment_id)
         return fragment
-    tracks = track_inputs(recording)
-    report = compose_window(
-        tracks,
-        start=fragment.start,
-        end=fragment.end,
-        out_path=str(out),
-        fps=FPS,
-        preset=settings.COMPOSE_PRESET,
-        crf=settings.COMPOSE_CRF,
-    )
-    audio = encode_audio_window(tracks, start=fragment.start, end=fragment.end, out_path=str(audio_out))
+    try:
+        with services.keep_window_alive(fragment_id=fragment_id):
+            tracks = track_inputs(recording)
+            report = compose_window(
+                tracks,
+                start=fragment.start,
+                end=fragment.end,
+                out_path=str(out),
+                fps=FPS,
+                preset=settings.COMPOSE_PRESET,
+                crf=settings.COMPOSE_CRF,
+            )
+            audio = encode_audio_window(tracks, start=fragment.start, end=fragment.end, out_path=str(audio_out))
+    except BaseException:
+        services.release_window(fragment_id=fragment_id)
+        raise
     problems = [
         {"track": p.track_id, "start": p.start, "end": p.end, "reason": p.reason}
         for p in sorted({*report.problems, *audio.problems}, key=lambda p: (p.track_id, p.start, p.reason))
     ]
     for problem in problems:
         logger.warning("recording %s window %s: %s", recording.pk, fragment.index, problem)
-    Fragment.objects.filter(pk=fragment.pk).update(
-        state=Fragment.State.DONE,
-        path=str(out),
-        composed_at=timezone.now(),
-        report={"frames": report.frames, "problems": problems},
-    )
+    services.window_done(fragment_id=fragment.pk, path=str(out), report={"frames": report.frames, "problems": problems})
     fragment.refresh_from_db()
     return fragment
 
 
 # --- Finalize -----------------------------------------------------------------------------------
+
+
+def _compose_and_assemble(recording: Recording) -> tuple[Path, float]:
+    """Every window composed (those done while the meeting ran are kept), then the verified MP4."""
+    duration = recorded_duration(recording)
+    if duration is None:
+        raise RuntimeError("The recording has no media timeline (it never captured anything).")
+    window = settings.COMPOSE_WINDOW_SECONDS
+    count = max(int(math.ceil(duration / window - 1e-9)), 1)
+    fragments: list[str] = []
+    sound: list[AudioPiece] = []
+    for index in range(count):
+        start, end = on_grid(index * window), on_grid(min((index + 1) * window, duration))
+        fragment, _ = Fragment.objects.get_or_create(
+            recording=recording, index=index, defaults={"start": start, "end": end}
+        )
+        if (fragment.start, fragment.end) != (start, end):  # a full window cut short by Stop
+            Fragment.objects.filter(pk=fragment.pk).update(start=start, end=end, state=Fragment.State.PENDING)
+        composed = compose_fragment(fragment.pk, wait=True)
+        assert composed is not None
+        fragments.append(str(composed.path))
+        sound.append(AudioPiece(str(audio_fragment_path(recording, index)), on_audio_grid(start)))
+        progress = int(COMPOSE_SHARE * (index + 1) / count)
+        services.beat(recording_id=recording.pk, step=Recording.Step.FINALIZE, progress=progress)
+    Fragment.objects.filter(recording=recording, index__gte=count).delete()
+    final = work_dir(recording) / "final.mp4"
+    info = assemble(fragments, sound, str(final), expected_duration=duration)
+    if not info.moov_first or (info.width, info.height) != (1920, 1080):
+        raise RuntimeError(f"The final file did not verify: {info}")
+    return final, duration
 
 
 def finalize(recording_id: int) -> Recording | None:
@@ -147,31 +175,9 @@ def finalize(recording_id: int) -> Recording | None:
         return None
     recording = Recording.objects.get(pk=recording_id)
     try:
-        duration = recorded_duration(recording)
-        if duration is None:
-            raise RuntimeError("The recording has no media timeline (it never captured anything).")
-        window = settings.COMPOSE_WINDOW_SECONDS
-        count = max(int(math.ceil(duration / window - 1e-9)), 1)
-        fragments: list[str] = []
-        sound: list[AudioPiece] = []
-        for index in range(count):
-            start, end = on_grid(index * window), on_grid(min((index + 1) * window, duration))
-            fragment, _ = Fragment.objects.get_or_create(
-                recording=recording, index=index, defaults={"start": start, "end": end}
-            )
-            if (fragment.start, fragment.end) != (start, end):  # a full window cut short by Stop
-                Fragment.objects.filter(pk=fragment.pk).update(start=start, end=end, state=Fragment.State.PENDING)
-            composed = compose_fragment(fragment.pk)
-            assert composed is not None
-            fragments.append(str(composed.path))
-            sound.append(AudioPiece(str(audio_fragment_path(recording, index)), on_audio_grid(start)))
-            services.beat(recording_id=recording_id, step=step, progress=int(COMPOSE_SHARE * (index + 1) / count))
-        Fragment.objects.filter(recording=recording, index__gte=count).delete()
-        final = work_dir(recording) / "final.mp4"
+        # The heartbeat comes from a helper thread, so a long window encode never looks like death.
         with services.keep_claim_alive(recording_id=recording_id, step=step):
-            info = assemble(fragments, sound, str(final), expected_duration=duration)
-        if not info.moov_first or (info.width, info.height) != (1920, 1080):
-            raise RuntimeError(f"The final file did not verify: {info}")
+            final, duration = _compose_and_assemble(recording)
     except Exception as exc:  # the reason goes to the admin and the hosts; the segments stay for a retry
         logger.exception("finalize failed for recording %s", recording_id)
         services.step_failed(recording_id=recording_id, step=step, error=str(exc))

@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,7 +28,7 @@ from core.tasks import enqueue_on_commit
 from meetings import services as meeting_services
 from meetings.models import LiveSession, Room, User
 from recordings import events, signals, windows
-from recordings.models import Recording, RecordingTransition, Segment, Track
+from recordings.models import Fragment, Recording, RecordingTransition, Segment, Track
 
 logger = logging.getLogger(__name__)
 
@@ -245,10 +245,11 @@ def beat(*, recording_id: int, step: str, progress: int | None = None) -> bool:
 
 
 @contextmanager
-def keep_claim_alive(*, recording_id: int, step: str) -> Iterator[None]:
-    """Refresh the claim's heartbeat from a helper thread while the body works (a long upload).
+def beating(refresh: Callable[[], object], *, name: str) -> Iterator[None]:
+    """Call `refresh` from a helper thread while the body works (an encode, an upload).
 
-    Four beats per stale interval, so one slow beat never lets a live claim look dead.
+    Four beats per stale interval, so one slow beat never lets a live claim look dead; the body
+    may hold the CPU in native code for seconds at a time without its claim going stale.
     """
     stop = threading.Event()
     interval = max(settings.WORK_STALE_SECONDS / 4, 0.05)
@@ -257,19 +258,24 @@ def keep_claim_alive(*, recording_id: int, step: str) -> Iterator[None]:
         try:
             while not stop.wait(interval):
                 try:
-                    beat(recording_id=recording_id, step=step)
+                    refresh()
                 except Exception:  # a missed beat is retried at the next; it must not kill the thread
-                    logger.exception("heartbeat of recording %s failed", recording_id)
+                    logger.exception("heartbeat %s failed", name)
         finally:
             connection.close()  # this thread's own connection
 
-    thread = threading.Thread(target=run, name=f"claim-{recording_id}-{step}", daemon=True)
+    thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
     try:
         yield
     finally:
         stop.set()
         thread.join(timeout=10)
+
+
+def keep_claim_alive(*, recording_id: int, step: str) -> AbstractContextManager[None]:
+    """Keep this worker's claim on `step` fresh while the body works."""
+    return beating(lambda: beat(recording_id=recording_id, step=step), name=f"claim-{recording_id}-{step}")
 
 
 def finish_finalize(*, recording_id: int, output_path: str, duration: float) -> Recording:
@@ -302,9 +308,15 @@ def step_failed(*, recording_id: int, step: str, error: str) -> float | None:
             settings.PUBLISH_RETRY_BASE_SECONDS * 2 ** max(recording.work_attempts - 1, 0),
             settings.PUBLISH_RETRY_MAX_SECONDS,
         )
-        Recording.objects.filter(pk=recording_id, work_step=step).update(
-            work_heartbeat=None, work_due_at=timezone.now() + timedelta(seconds=delay)
+        # Shown to its hosts (My Media, a notice in the room) and in the admin while it retries.
+        waiting = (
+            f"Storing the file failed ({error}); trying again in {delay:.0f} s "
+            f"(try {recording.work_attempts} of {settings.PUBLISH_MAX_ATTEMPTS})."
         )
+        Recording.objects.filter(pk=recording_id, work_step=step).update(
+            work_heartbeat=None, work_due_at=timezone.now() + timedelta(seconds=delay), error=waiting[:2000]
+        )
+        events.announce_retrying(Recording.objects.get(pk=recording_id))
         logger.warning("recording %s: %s failed (try %s), again in %.0f s: %s", recording_id, step,
                        recording.work_attempts, delay, error)  # fmt: skip
         return delay
@@ -365,6 +377,100 @@ def requeue_stalled_work() -> int:
         logger.warning("recording %s: %s was lost (try %s); queued again", recording_id, step, attempts)
         count += 1
     return count
+
+
+# --- Composition windows: scheduled as they settle, by ingest and by the sweep -----------------
+
+COMPOSE_WINDOW_TASK = "recordings.tasks.compose_window"
+
+
+def schedule_windows(*, recording: Recording, now: datetime | None = None) -> int:
+    """Create and queue the windows of `recording` that have settled and do not exist yet.
+
+    Called by ingest whenever a segment lands (so composition keeps up even while beat is down)
+    and by the sweep. Usually no query at all: only when a new window has become due does one
+    conditional UPDATE pick the caller that creates it.
+    """
+    due = windows.due_windows(recording, now=now)
+    if due <= recording.windows_scheduled:
+        return 0
+    queued = 0
+    with transaction.atomic():
+        if not Recording.objects.filter(pk=recording.pk, windows_scheduled__lt=due).update(windows_scheduled=due):
+            return 0
+        recording.windows_scheduled = due
+        have = set(Fragment.objects.filter(recording=recording).values_list("index", flat=True))
+        window = settings.COMPOSE_WINDOW_SECONDS
+        for index in sorted(set(range(due)) - have):
+            fragment, created = Fragment.objects.get_or_create(
+                recording=recording,
+                index=index,
+                defaults={
+                    "start": windows.on_grid(index * window),
+                    "end": windows.on_grid((index + 1) * window),
+                    "queued_at": timezone.now(),
+                },
+            )
+            if created:
+                enqueue_on_commit(COMPOSE_WINDOW_TASK, fragment.pk)
+                queued += 1
+    return queued
+
+
+def requeue_lost_windows() -> int:
+    """Windows whose compose task was lost (a killed worker, Redis restarted empty) are queued again.
+
+    Lost means queued longer ago than COMPOSE_REQUEUE_SECONDS and nobody's heartbeat on it: a
+    window merely waiting behind others in a busy queue is only queued twice, which costs a skip.
+    At Stop, finalize composes whatever is still missing, so this only keeps the tail short.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.WORK_STALE_SECONDS)
+    lost = (
+        Fragment.objects.filter(
+            state=Fragment.State.PENDING,
+            recording__state__in=(S.RECORDING, S.STOPPING),
+            queued_at__lt=now - timedelta(seconds=settings.COMPOSE_REQUEUE_SECONDS),
+        )
+        .filter(Q(heartbeat__isnull=True) | Q(heartbeat__lt=stale))
+        .values_list("pk", flat=True)
+    )
+    count = 0
+    for fragment_id in lost:
+        with transaction.atomic():
+            Fragment.objects.filter(pk=fragment_id).update(queued_at=now)
+            enqueue_on_commit(COMPOSE_WINDOW_TASK, fragment_id)
+        count += 1
+    return count
+
+
+def claim_window(*, fragment_id: int) -> bool:
+    """Claim one window for this worker: True unless another worker composing it has a fresh heartbeat."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.WORK_STALE_SECONDS)
+    return bool(
+        Fragment.objects.filter(pk=fragment_id)
+        .filter(Q(heartbeat__isnull=True) | Q(heartbeat__lt=stale))
+        .update(heartbeat=now)
+    )
+
+
+def keep_window_alive(*, fragment_id: int) -> AbstractContextManager[None]:
+    def refresh() -> None:
+        Fragment.objects.filter(pk=fragment_id, heartbeat__isnull=False).update(heartbeat=timezone.now())
+
+    return beating(refresh, name=f"window-{fragment_id}")
+
+
+def window_done(*, fragment_id: int, path: str, report: dict[str, object]) -> None:
+    Fragment.objects.filter(pk=fragment_id).update(
+        state=Fragment.State.DONE, path=path, composed_at=timezone.now(), report=report, heartbeat=None
+    )
+
+
+def release_window(*, fragment_id: int) -> None:
+    """A composition that failed gives its window back at once (not after the stale interval)."""
+    Fragment.objects.filter(pk=fragment_id).update(heartbeat=None)
 
 
 # --- Admin retries -----------------------------------------------------------------------------
@@ -544,6 +650,7 @@ def record_segment(
         return IngestResult(segment=segment, created=False)
     if recording.state in (S.RECORDING, S.STOPPING):
         windows.invalidate_windows(segment=segment, recording=recording)
+        schedule_windows(recording=recording)
     if final:
         _close_track(recording=recording, track=track)
     if recording.state == S.STARTING:

@@ -15,8 +15,9 @@ import av
 import numpy as np
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
-from recordings import pipeline, services
+from recordings import pipeline, services, windows
 from recordings.media.assemble import probe
 from recordings.models import Fragment, Recording
 from tests.live.conftest import database_url
@@ -57,7 +58,7 @@ def test_stopped_recording_becomes_a_verified_1080p_mp4(demo, short_windows) -> 
         Part("participant", "blue", start=1.0, count=2, tone_hz=None),
     ]
     recording = build_recording(demo, parts, stop_at=13.0)
-    assert pipeline.recorded_duration(recording) == pytest.approx(12.0)
+    assert windows.recorded_duration(recording) == pytest.approx(12.0)
     services.begin_processing(recording_id=recording.pk)  # tasks run eagerly in tests: finalize, publish
     recording.refresh_from_db()
     assert recording.state == "available", recording.error
@@ -87,8 +88,8 @@ def test_windows_are_composed_while_the_meeting_runs(demo, short_windows, settin
     recording.refresh_from_db()
     began = recording.started_at
     # A window is due once it closed one segment length plus the margin ago: [0,4) at 4 + 6 + 1 = 11 s.
-    assert pipeline.due_windows(recording, now=began + timedelta(seconds=10.9)) == 0
-    assert pipeline.due_windows(recording, now=began + timedelta(seconds=13)) == 1
+    assert windows.due_windows(recording, now=began + timedelta(seconds=10.9)) == 0
+    assert windows.due_windows(recording, now=began + timedelta(seconds=13)) == 1
     assert pipeline.schedule_due_windows(now=began + timedelta(seconds=13)) == 1
     fragment = Fragment.objects.get(recording=recording)
     assert (fragment.index, fragment.state) == (0, "done") and Path(fragment.path).exists()
@@ -156,6 +157,9 @@ def test_killed_composition_rerun_gives_the_same_fragment(demo, short_windows) -
     fragment.refresh_from_db()
     assert fragment.state == "pending"  # the kill left no "done" behind
     assert not pipeline.fragment_path(recording, 0).exists()  # nor a half file under the final name
+    assert pipeline.compose_fragment(fragment.pk) is None  # its claim is fresh: not taken over yet
+    stale = timezone.now() - timedelta(seconds=settings.WORK_STALE_SECONDS + 1)
+    Fragment.objects.filter(pk=fragment.pk).update(heartbeat=stale)  # as the stale interval passes
     rerun = pipeline.compose_fragment(fragment.pk)
     assert rerun.state == "done"
     first = _fragment_digest(rerun.path)
