@@ -18,12 +18,15 @@ def publish_recording_task(recording_id: int) -> int | None:
 
 
 def enqueue_publish(recording_id: int, *, countdown: float | None = None) -> None:
-    """Queue a publish once the current transaction commits (the worker must see what we saw)."""
+    """Queue a publish once the current transaction commits (the worker must see what we saw).
+
+    Its queue comes from the settings' task routes (the deployment's media queue).
+    """
 
     def send() -> None:
         if countdown:
-            publish_recording_task.apply_async(args=(recording_id,), queue="media", countdown=countdown)
+            publish_recording_task.apply_async(args=(recording_id,), countdown=countdown)
         else:
-            publish_recording_task.apply_async(args=(recording_id,), queue="media")
+            publish_recording_task.apply_async(args=(recording_id,))
 
     transaction.on_commit(send)
