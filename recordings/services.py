@@ -199,16 +199,17 @@ def begin_processing(*, recording_id: int) -> Recording | None:
             error=notices.text("recording_no_media_before_stop"),
             from_states=(S.STOPPING,),
         )
-    processing = _transition(
-        recording_id,
-        to_state=S.PROCESSING,
-        from_states=(S.STOPPING,),
-        note="capture closed",
-        duration=windows.recorded_duration(recording),
-    )
-    if processing is not None:
-        events.broadcast_state(processing)
-        _queue_finalize(recording_id)
+    with transaction.atomic():  # the state and its due step together: never processing with nothing due
+        processing = _transition(
+            recording_id,
+            to_state=S.PROCESSING,
+            from_states=(S.STOPPING,),
+            note="capture closed",
+            duration=windows.recorded_duration(recording),
+        )
+        if processing is not None:
+            events.broadcast_state(processing)
+            _queue_finalize(recording_id)
     return processing
 
 
@@ -478,17 +479,18 @@ def release_window(*, fragment_id: int) -> None:
 
 def reprocess(*, recording_id: int) -> Recording | None:
     """Admin retry: process again from the stored segments (after a failure, or to rebuild the file)."""
-    recording = _transition(
-        recording_id,
-        to_state=S.PROCESSING,
-        note="retry from segments",
-        error="",
-        progress=0,
-        output_path="",
-    )
-    if recording is not None:
-        events.broadcast_state(recording)
-        _queue_finalize(recording_id)
+    with transaction.atomic():
+        recording = _transition(
+            recording_id,
+            to_state=S.PROCESSING,
+            note="retry from segments",
+            error="",
+            progress=0,
+            output_path="",
+        )
+        if recording is not None:
+            events.broadcast_state(recording)
+            _queue_finalize(recording_id)
     return recording
 
 
@@ -650,7 +652,8 @@ def record_segment(
         return IngestResult(segment=segment, created=False)
     if recording.state in (S.RECORDING, S.STOPPING):
         windows.invalidate_windows(segment=segment, recording=recording)
-        schedule_windows(recording=recording)
+        if settings.COMPOSE_FROM_INGEST:
+            schedule_windows(recording=recording)
     if final:
         _close_track(recording=recording, track=track)
     if recording.state == S.STARTING:

@@ -118,6 +118,28 @@ def test_corrupt_segment_costs_only_its_seconds(demo, short_windows) -> None:
     assert during[540, 480][0] > 150  # red unaffected
 
 
+def test_an_arriving_segment_schedules_the_windows_that_became_due(demo, short_windows, settings) -> None:
+    """Composition keeps up without the sweep (beat down): ingest itself creates and queues due windows."""
+    settings.SEGMENT_SECONDS = 6.0
+    settings.COMPOSE_LATE_MARGIN_SECONDS = 1.0
+    settings.COMPOSE_FROM_INGEST = True
+    recording = build_recording(demo, [Part("host", "red", start=0.5, count=3)], stop_at=18.5)
+    Recording.objects.filter(pk=recording.pk).update(state="recording", stopped_at=None)
+    recording.refresh_from_db()
+    assert not Fragment.objects.filter(recording=recording).exists()  # nothing swept
+    track = recording.tracks.get()
+    last = track.segments.order_by("-seq").first()
+    result = services.record_segment(
+        recording=recording, user=demo.users["host"], client_id=track.client_id, kind="camera", seq=3,
+        relpath=last.path, size=last.size, sha256="f" * 64, client_start_ms=None, duration=1.0,
+    )  # fmt: skip
+    assert result.created
+    scheduled = Recording.objects.get(pk=recording.pk).windows_scheduled
+    assert scheduled >= 2
+    done = Fragment.objects.filter(recording=recording, state="done").values_list("index", flat=True)
+    assert sorted(done) == list(range(scheduled))  # created by the upload, composed by its (eager) tasks
+
+
 def _fragment_digest(path: str) -> list[str]:
     with av.open(path) as container:
         return [hashlib.md5(f.to_ndarray().tobytes()).hexdigest() for f in container.decode(video=0)]
