@@ -1,9 +1,15 @@
 // Capture of this browser's media while the room's recording is capturing: one recorder for
 // camera+microphone, one for the shared screen. Each segment is a self-contained WebM file (a new
 // MediaRecorder per segment, so every piece decodes on its own); the first is short so everyone
-// is told "being recorded" quickly, the last one is flagged final.
+// is told "being recorded" quickly, the last one is flagged final. Each recorder hands its data
+// over every TIMESLICE_MS, and each chunk goes to the journal (journal.js) as it comes, so a
+// reload or a crash loses at most the last chunk of the segment in progress, not the segment.
+
+import { TIMESLICE_MS } from "./recovery.js";
 
 export const FIRST_SEGMENT_MS = 3000;
+
+const NO_JOURNAL = { append: () => {}, drop: () => {} };
 
 function pickMime(stream) {
   const video = stream.getVideoTracks().length > 0;
@@ -16,19 +22,20 @@ function pickMime(stream) {
   return candidates.find((m) => MediaRecorder.isTypeSupported(m)) || "";
 }
 
-function randomId(prefix) {
+export function randomId(prefix) {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
   return prefix + "-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 class TrackRecorder {
-  constructor({ stream, kind, roomId, recUid, segmentMs, enqueue }) {
+  constructor({ stream, kind, roomId, recUid, segmentMs, enqueue, journal }) {
     this.stream = stream;
     this.kind = kind;
     this.roomId = roomId;
     this.recUid = recUid;
     this.segmentMs = segmentMs;
     this.enqueue = enqueue;
+    this.journal = journal;
     this.clientId = randomId(kind);
     this.seq = 0;
     this.stopping = false;
@@ -42,30 +49,33 @@ class TrackRecorder {
   next(ms) {
     const chunks = [];
     const recorder = new MediaRecorder(this.stream, this.mime ? { mimeType: this.mime } : undefined);
-    const startedAt = Date.now();
-    const seq = this.seq++;
-    recorder.ondataavailable = (e) => e.data && e.data.size && chunks.push(e.data);
+    const piece = {
+      roomId: this.roomId,
+      recUid: this.recUid,
+      clientId: this.clientId,
+      kind: this.kind,
+      seq: this.seq++,
+      start: Date.now(),
+    };
+    recorder.ondataavailable = (e) => {
+      if (!e.data || !e.data.size) return;
+      this.journal.append(piece, chunks.length, e.data, Date.now());
+      chunks.push(e.data);
+    };
     recorder.onstop = () => {
       const final = this.stopping;
       if (!final) this.next(this.segmentMs);
       const blob = new Blob(chunks, { type: "video/webm" });
-      if (blob.size > 0) {
-        this.enqueue({
-          roomId: this.roomId,
-          recUid: this.recUid,
-          clientId: this.clientId,
-          kind: this.kind,
-          seq,
-          blob,
-          start: startedAt,
-          duration: Date.now() - startedAt,
-          final,
-          createdAt: Date.now(),
-        });
-      }
+      if (blob.size === 0) return this.journal.drop(piece);
+      const item = { ...piece, blob, duration: Date.now() - piece.start, final, createdAt: Date.now() };
+      // Queued whole, its chunks are dropped (if queueing failed they stay, for the next page to recover).
+      Promise.resolve(this.enqueue(item)).then(
+        () => this.journal.drop(piece),
+        (err) => console.warn("segment not queued:", err),
+      );
     };
     this.recorder = recorder;
-    recorder.start();
+    recorder.start(TIMESLICE_MS);
     this.timer = setTimeout(() => recorder.state !== "inactive" && recorder.stop(), ms);
   }
 
@@ -77,14 +87,14 @@ class TrackRecorder {
 }
 
 // devices: {camStream, screenStream} read when capture begins or the screen share changes.
-export function createCapture({ roomId, devices, enqueue, onChange = () => {} }) {
+export function createCapture({ roomId, devices, enqueue, journal = NO_JOURNAL, onChange = () => {} }) {
   let recUid = null;
   let segmentMs = 10000;
   let cam = null;
   let screen = null;
 
   const recorder = (stream, kind) => {
-    const track = new TrackRecorder({ stream, kind, roomId, recUid, segmentMs, enqueue });
+    const track = new TrackRecorder({ stream, kind, roomId, recUid, segmentMs, enqueue, journal });
     track.start();
     return track;
   };

@@ -4,8 +4,9 @@
 // and texts (core/notices.py). State markers for tests and styles live on #room as data-*:
 // data-ready, data-recording, data-progress, data-capturing, data-segments-acked.
 
-import { createCapture } from "./capture.js";
+import { createCapture, randomId } from "./capture.js";
 import { $, csrfToken } from "./dom.js";
+import { createJournal } from "./journal.js";
 import { createSocket } from "./socket.js";
 import { captureView, initialState, reduce } from "./state.js";
 import { createBroadcastBadge } from "./ui/broadcast.js";
@@ -27,11 +28,19 @@ const uploader = createUploader({
   roomId: config.roomId,
   onAcked: () => (root.dataset.segmentsAcked = String(Number(root.dataset.segmentsAcked || 0) + 1)),
 });
+// What this page records is journaled as it comes; what a page before it (a reload, a crash) left
+// unfinished is queued from the journal as soon as that page is gone.
+const journal = createJournal({
+  pageId: randomId("page"),
+  enqueue: (item) => uploader.enqueue(item),
+  queuedKeys: () => uploader.keys(),
+});
 const devices = createDevices({ texts, notify: showNotice, onScreenChange: () => capture.syncScreen() });
 const capture = createCapture({
   roomId: config.roomId,
   devices,
   enqueue: (item) => uploader.enqueue(item),
+  journal,
   onChange: (capturing) => (root.dataset.capturing = capturing ? "1" : "0"),
 });
 
@@ -118,7 +127,8 @@ if (config.isLeader) {
 
 // --- start ------------------------------------------------------------------------------------
 views.forEach((view) => view.render(state, null));
+journal.recoverOrphans(); // the unfinished segments of pages gone before this one are queued
 devices.open().finally(() => {
   socket.connect();
-  uploader.pump(); // anything left from before a reload goes up now
+  uploader.pump(); // anything left from before a reload or a crash goes up now
 });

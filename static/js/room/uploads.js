@@ -1,10 +1,16 @@
-// The durable upload queue: every segment waits in IndexedDB until the server acknowledges it,
-// so a reload or a dropped network loses nothing. One request at a time, oldest first; network
-// errors, 5xx, 429 and 403 are retried with back-off, any other refusal drops the piece.
+// The durable upload queue: every finished segment waits in IndexedDB until the server
+// acknowledges it, so a dropped network, a reload or a crash loses none of them. The segment still
+// being recorded at a reload or a crash is not here: it is journaled chunk by chunk (journal.js)
+// and the next page queues what was written of it, so at most its last chunk (recovery.js
+// TIMESLICE_MS) is lost. One request at a time, oldest first; network errors, 5xx, 429 and 403
+// are retried with back-off, any other refusal drops the piece.
 // The database name, store and key format must not change: segments queued by an older page
 // are sent by this one.
 
 import { csrfToken } from "./dom.js";
+import { segmentKey } from "./recovery.js";
+
+export { segmentKey };
 
 export const DB_NAME = "liverec-segments";
 const STORE = "segments";
@@ -18,10 +24,6 @@ function openDb() {
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
   });
-}
-
-export function segmentKey(item) {
-  return `${item.recUid}/${item.clientId}/${String(item.seq).padStart(6, "0")}`;
 }
 
 export function segmentUrl(item) {
@@ -104,6 +106,11 @@ export function createUploader({ roomId, onAcked = () => {} }) {
     }
   }
 
+  // The keys of every queued segment (of any room): recovery does not queue a segment twice.
+  async function keys() {
+    return (await idb("readonly", (store) => store.getAllKeys())) || [];
+  }
+
   async function enqueue(item) {
     item.key = segmentKey(item);
     await idb("readwrite", (store) => store.put(item));
@@ -111,5 +118,5 @@ export function createUploader({ roomId, onAcked = () => {} }) {
   }
 
   window.addEventListener("online", () => pump());
-  return { enqueue, pump };
+  return { enqueue, pump, keys };
 }
