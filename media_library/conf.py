@@ -13,6 +13,15 @@ def upload_max_bytes() -> int:
     return int(getattr(settings, "MEDIA_UPLOAD_MAX_BYTES", 2 * 1024 * 1024 * 1024))
 
 
+# Room for the multipart framing and the form's other fields around the file.
+UPLOAD_OVERHEAD_BYTES = 1024 * 1024
+
+
+def upload_request_max_bytes() -> int:
+    """Largest request body of an upload: the file plus multipart overhead (the server refuses more, 413)."""
+    return upload_max_bytes() + UPLOAD_OVERHEAD_BYTES
+
+
 def publish_attempts() -> int:
     """Tries of each storage operation of the publish step before it gives up."""
     return max(1, int(getattr(settings, "MEDIA_PUBLISH_ATTEMPTS", 5)))

@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -61,13 +61,33 @@ def _error(request: HttpRequest, status: int, message: str, *, panel: bool = Fal
     return render(request, template, {"message": message, "status": status}, status=status)
 
 
+# Longer than any page of ours; a longer `next` is garbage, not a place to go back to.
+NEXT_MAX_LENGTH = 2000
+
+
 def _next_url(request: HttpRequest, default: str) -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    """Where to go after a change: the `next` parameter if it is a safe local path, else `default`.
+
+    Only a path on this site ("/..."): not a view name or a relative word ("my_media", "x",
+    "-1"), which `redirect()` would try to reverse (a 500 after the change was saved), and not
+    another host or scheme ("//evil.example", "https://...", "/\\evil.example"), which
+    Django's `url_has_allowed_host_and_scheme` refuses; https is required when the request is.
+    """
+    candidate = (request.POST.get("next") or request.GET.get("next") or "").strip()
+    if (
+        candidate.startswith("/")
+        and len(candidate) <= NEXT_MAX_LENGTH
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return candidate
     return default
+
+
+def _go_next(request: HttpRequest, default: str) -> HttpResponseRedirect:
+    """Redirect to `_next_url`: always a URL, never a name for `redirect()` to reverse."""
+    return HttpResponseRedirect(_next_url(request, default))
 
 
 # --- Lists --------------------------------------------------------------------------------------------
@@ -228,7 +248,7 @@ def _entry_post(request: AuthenticatedHttpRequest, entry: MediaEntry) -> HttpRes
     except (services.LibraryError, BadInput) as exc:
         return _error(request, 400, str(exc))
     messages.success(request, done)
-    return redirect(_next_url(request, reverse("media_library:entry", args=[entry.pk])))
+    return _go_next(request, reverse("media_library:entry", args=[entry.pk]))
 
 
 @login_required
@@ -252,7 +272,7 @@ def entry_delete(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespon
     title = entry.title
     services.delete_entry(entry=entry)
     messages.success(request, f"Deleted “{title}”.")
-    return redirect(_next_url(request, default_next))
+    return _go_next(request, default_next)
 
 
 # --- Files: stream, download, poster ----------------------------------------------------------------
@@ -490,7 +510,7 @@ def _declared_length(request: HttpRequest) -> int:
 def _room_post(request: AuthenticatedHttpRequest, room: Room) -> HttpResponse:
     panel = request.GET.get("panel") == "1"
     # Refuse an oversized upload from its declared length, before Django reads the body.
-    if _declared_length(request) > conf.upload_max_bytes() + 1024 * 1024:
+    if _declared_length(request) > conf.upload_request_max_bytes():
         return _error(request, 413, "The file is larger than the upload limit.", panel=panel)
     handler = ROOM_ACTIONS.get(request.POST.get("action", ""))
     if handler is None:
@@ -515,7 +535,7 @@ def _room_post(request: AuthenticatedHttpRequest, room: Room) -> HttpResponse:
         context.update(panel=True, done=done)
         return render(request, "media_library/_room_media_panel.html", context)
     messages.success(request, done)
-    return redirect(_next_url(request, reverse("media_library:room_media", args=[room.pk])))
+    return _go_next(request, reverse("media_library:room_media", args=[room.pk]))
 
 
 # --- Notices ------------------------------------------------------------------------------------------
@@ -529,4 +549,4 @@ def notice_seen(request: AuthenticatedHttpRequest, notice_id: int) -> HttpRespon
     services.mark_notices_seen(user=request.user, notice_ids=[notice.pk])
     if request.headers.get("Accept", "").startswith("application/json") or request.POST.get("js") == "1":
         return HttpResponse(status=204)
-    return redirect(_next_url(request, reverse("home")))
+    return _go_next(request, reverse("home"))

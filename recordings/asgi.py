@@ -14,25 +14,34 @@ What it keeps from the Django stack, on purpose:
 * **Authorisation** through ``meetings.permissions`` (the one policy): a segment is
   accepted only from a participant of that room, for that room's recording, while it takes
   media. Not found and not allowed look the same (404).
-* **Cross-site protection**: the request must carry an ``Origin`` equal to its own origin
-  (or one of ``CSRF_TRUSTED_ORIGINS``), the check Django's CSRF middleware makes first, and
-  the ``X-CSRFToken`` header, a custom header that no cross-site form can send and no
-  cross-site script can send without a CORS preflight we never answer. The session cookie
+* **Host and cross-site protection**, by Django's own code on a Django request built from the
+  scope: ``get_host()`` (``ALLOWED_HOSTS``, the port split as Django splits it; 400 if not
+  allowed) and ``CsrfViewMiddleware``'s origin check (its own origin or
+  ``CSRF_TRUSTED_ORIGINS``, wildcard subdomains included). The ``Origin`` header is required,
+  and so is the ``X-CSRFToken`` header, a custom header that no cross-site form can send and
+  no cross-site script can send without a CORS preflight we never answer. The session cookie
   is also ``SameSite=Lax``, so a cross-site PUT carries no session at all.
 
 Durability: the body is hashed and written to a temp file in the spool as it arrives, then
 fsynced and renamed (file and directory entry) under a name that carries its hash, and only
 then recorded and acknowledged. A retry of the same bytes gets 200 with the first copy's
 answer; other bytes under a stored sequence number get 409; nothing is ever overwritten.
+What is refused is refused before its body is written where possible (a track of someone
+else, a stored sequence number), and a file written for a request that is refused after all
+(the loser of a race for one sequence number) is removed: the spool holds only files that
+have a Segment row. A spool whose disk is full answers 507 (docs/decisions/0011): the upload
+is not kept, what was acknowledged before stays, the admin is alerted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import json
 import logging
 import re
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from importlib import import_module
@@ -43,15 +52,22 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.asgi import ASGIRequest
+from django.db.models import OuterRef, Subquery
+from django.http import HttpRequest, HttpResponse
 from django.http.cookie import parse_cookie
+from django.middleware.csrf import CsrfViewMiddleware
 
 from meetings import permissions
 from meetings.permissions import RoomAction
-from recordings import services
+from recordings import services, spool
 from recordings.models import Recording, Segment, Track
 from recordings.spool import LocalSpool, get_spool
 
 logger = logging.getLogger(__name__)
+# Where Django reports a refused Host header, so operators find both kinds in one place.
+host_logger = logging.getLogger("django.security.DisallowedHost")
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -94,12 +110,20 @@ class Upload:
 
 
 @dataclass(frozen=True)
+class Previous:
+    """The segment already stored under this track and sequence number."""
+
+    sha256: str
+    start: float
+
+
+@dataclass(frozen=True)
 class Context:
     """What the first trip to the database found."""
 
     user: Any
     recording: Recording
-    previous: Segment | None
+    previous: Previous | None
 
 
 # --- parsing (no I/O) -------------------------------------------------------------------------
@@ -118,28 +142,44 @@ def _float_header(headers: dict[str, str], name: str) -> float | None:
     return value
 
 
-def _request_scheme(scope: Scope, headers: dict[str, str]) -> str:
-    """As Django's `request.scheme`: behind TLS-terminating proxies, SECURE_PROXY_SSL_HEADER says https."""
-    proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
-    if proxy:
-        name, value = proxy
-        header = name.removeprefix("HTTP_").replace("_", "-").lower()
-        if headers.get(header, "").split(",")[0].strip() == value:
-            return "https"
-    return "https" if scope.get("scheme") == "https" else "http"
+def _keep_nothing(request: HttpRequest) -> HttpResponse:
+    """The get_response of the CSRF middleware we borrow the origin check from; never called."""
+    raise AssertionError("only CsrfViewMiddleware._origin_verified is used")
 
 
-def _origin_allowed(scope: Scope, headers: dict[str, str]) -> bool:
-    origin = headers.get("origin")
-    if not origin or origin == "null":
+def _host_allowed(request: ASGIRequest) -> bool:
+    """Django's own Host check (ALLOWED_HOSTS, the port split as Django splits it, X-Forwarded-Host as set)."""
+    try:
+        request.get_host()
+    except DisallowedHost as exc:
+        # One line, as a warning: a bad Host is the sender's fault, not ours.
+        host_logger.warning("%s", exc)
         return False
-    own = f"{_request_scheme(scope, headers)}://{headers.get('host', '')}"
-    return origin == own or origin in settings.CSRF_TRUSTED_ORIGINS
+    return True
+
+
+def check_host_and_origin(scope: Scope) -> None:
+    """The checks Django makes for a page, made by Django's own code on a request built from the scope.
+
+    ``get_host()`` validates Host (or X-Forwarded-Host, as configured) against ALLOWED_HOSTS
+    exactly as for a view (400 otherwise); ``CsrfViewMiddleware._origin_verified`` accepts the
+    request's own origin (the scheme as ``SECURE_PROXY_SSL_HEADER`` says) and
+    ``CSRF_TRUSTED_ORIGINS``, wildcard subdomains included. The body is not read here.
+    """
+    request = ASGIRequest(scope, io.BytesIO())
+    if not _host_allowed(request):
+        raise Refusal(400, "Bad Host header: this site does not answer to that name.")
+    # A new middleware per request: its allowed origins are cached properties of the instance,
+    # and settings may change (tests; an operator's reload builds a new process anyway).
+    csrf = CsrfViewMiddleware(_keep_nothing)
+    if "HTTP_ORIGIN" not in request.META or not csrf._origin_verified(request):  # type: ignore[attr-defined]
+        raise Refusal(403, "Upload refused: send it from the room page (origin and CSRF header checked).")
 
 
 def parse_upload(scope: Scope, match: re.Match[str]) -> Upload:
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
-    if not _origin_allowed(scope, headers) or not headers.get("x-csrftoken"):
+    check_host_and_origin(scope)
+    if not headers.get("x-csrftoken"):
         raise Refusal(403, "Upload refused: send it from the room page (origin and CSRF header checked).")
     client_id, seq = match["client_id"], int(match["seq"])
     if not CLIENT_ID_RE.match(client_id) or not 0 <= seq < MAX_SEQ:
@@ -193,19 +233,47 @@ def authorise(upload: Upload) -> Context:
     user = _user_for(upload.session_key)
     if not user.is_authenticated:
         raise Refusal(403, "Sign in to send media.")
+    try:
+        # The route takes 32 to 36 hex digits and dashes; only a real UUID can name a recording.
+        rec_uid = uuid.UUID(upload.rec_uid)
+    except ValueError:
+        raise Refusal(404, "No such recording in this room.") from None
     recording = (
-        Recording.objects.select_related("room", "room__channel")
-        .filter(uid=upload.rec_uid, room_id=upload.room_id)
-        .first()
+        Recording.objects.select_related("room", "room__channel").filter(uid=rec_uid, room_id=upload.room_id).first()
     )
     if recording is None or not permissions.can(user, RoomAction.SEND_MEDIA, recording.room):
         raise Refusal(404, "No such recording in this room.")
     if not services.accepts_segments(recording):
         raise Refusal(409, "This recording is no longer accepting media.")
-    previous = Segment.objects.filter(
-        track__recording=recording, track__client_id=upload.client_id, seq=upload.seq
-    ).first()
+    # The track (whose it is) and the segment under this number, in one query, so that what
+    # would be refused after the body is refused before it is written.
+    stored = Segment.objects.filter(track=OuterRef("pk"), seq=upload.seq)
+    track = (
+        Track.objects.filter(recording=recording, client_id=upload.client_id)
+        .annotate(
+            previous_sha256=Subquery(stored.values("sha256")[:1]),
+            previous_start=Subquery(stored.values("start")[:1]),
+        )
+        .values("user_id", "kind", "previous_sha256", "previous_start")
+        .first()
+    )
+    if track is not None and (track["user_id"] != user.pk or track["kind"] != upload.kind):
+        raise Refusal(409, "That track belongs to someone else or is of another kind.")
+    previous = None
+    if track is not None and track["previous_sha256"] is not None:
+        previous = Previous(sha256=track["previous_sha256"], start=track["previous_start"])
     return Context(user=user, recording=recording, previous=previous)
+
+
+@database_sync_to_async
+def forget_unrecorded(recording: Recording, relpath: str) -> None:
+    """Remove a file written for a request that was refused after all, unless a row names it.
+
+    The name carries the hash of the bytes, so a row with this path holds these very bytes (an
+    identical upload that won): that file is kept.
+    """
+    if not Segment.objects.filter(track__recording=recording, path=relpath).exists():
+        get_spool().remove(relpath)
 
 
 @database_sync_to_async
@@ -243,12 +311,21 @@ class _Incoming:
         if self.temp is not None:
             self.temp.write(piece)
 
+    @property
+    def relpath(self) -> str:
+        """Where the bytes go: the name carries their hash, so equal bytes land on one file."""
+        return f"{self.directory}-{self.digest.hexdigest()[:16]}.webm"
+
     def commit(self) -> str | None:
         if self.temp is None:
             return None
-        relpath = f"{self.directory}-{self.digest.hexdigest()[:16]}.webm"
-        self.spool.commit(self.temp, relpath)
-        self.temp = None
+        relpath = self.relpath
+        temp, self.temp = self.temp, None  # committed or failed, it is no longer ours to discard
+        try:
+            self.spool.commit(temp, relpath)
+        except BaseException:
+            self.spool.discard(temp)
+            raise
         return relpath
 
     def discard(self) -> None:
@@ -299,6 +376,24 @@ async def _respond(send: Send, status: int, payload: dict[str, Any]) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+SPOOL_FULL_MESSAGE = (
+    "The server has no room to store this segment now (its recording storage is full). Nothing of this "
+    "upload was kept; send it again shortly. The administrators have been alerted."
+)
+
+
+async def _spool_full(exc: OSError, upload: Upload, context: Context) -> Refusal:
+    """The spool's disk is full: log for the admin (ERROR), note it for the admin pages, answer 507."""
+    root = get_spool().root
+    free = await asyncio.to_thread(spool.free_bytes, root)
+    logger.error(
+        "spool full: segment %s of track %s of recording %s refused (%s); %s bytes free in %s",
+        upload.seq, upload.client_id, context.recording.uid, exc.strerror or exc, free, root,
+    )  # fmt: skip
+    await asyncio.to_thread(spool.note_refusal)
+    return Refusal(507, SPOOL_FULL_MESSAGE)
+
+
 async def ingest(scope: Scope, receive: Receive, send: Send, match: re.Match[str]) -> None:
     if scope.get("method") not in ("PUT", "POST"):
         return await _respond(send, 405, {"ok": False, "error": "Send segments with PUT."})
@@ -306,24 +401,38 @@ async def ingest(scope: Scope, receive: Receive, send: Send, match: re.Match[str
     try:
         upload = parse_upload(scope, match)
         context = await authorise(upload)
-        incoming = _Incoming(
-            get_spool(), f"{context.recording.uid}/{upload.client_id}/{upload.seq:06d}", keep=context.previous is None
-        )
-        if not await receive_body(receive, incoming, settings.SEGMENT_MAX_BYTES):
-            return
-        sha256 = incoming.digest.hexdigest()
-        previous = context.previous
-        if previous is not None:  # a retry: the first copy is durable and recorded; never replace it
-            if previous.sha256 != sha256:
-                raise Refusal(409, "A different segment with that number was already stored.")
-            return await _respond(
-                send, 200, {"ok": True, "seq": upload.seq, "start": previous.start, "duplicate": True}
+        try:
+            incoming = _Incoming(
+                get_spool(),
+                f"{context.recording.uid}/{upload.client_id}/{upload.seq:06d}",
+                keep=context.previous is None,
             )
-        relpath = await asyncio.to_thread(incoming.commit)
-        assert relpath is not None
+            if not await receive_body(receive, incoming, settings.SEGMENT_MAX_BYTES):
+                return
+            sha256 = incoming.digest.hexdigest()
+            previous = context.previous
+            if previous is not None:  # a retry: the first copy is durable and recorded; never replace it
+                if previous.sha256 != sha256:
+                    raise Refusal(409, "A different segment with that number was already stored.")
+                return await _respond(
+                    send, 200, {"ok": True, "seq": upload.seq, "start": previous.start, "duplicate": True}
+                )
+            relpath = incoming.relpath
+            try:
+                await asyncio.to_thread(incoming.commit)
+            except OSError:
+                # The rename may have happened before a later step failed: no row, no file.
+                await forget_unrecorded(context.recording, relpath)
+                raise
+        except OSError as exc:
+            if not spool.is_out_of_space(exc):
+                raise
+            raise await _spool_full(exc, upload, context) from None
         try:
             result = await record(upload, context, relpath, incoming.size, sha256)
         except services.RecordingError as exc:
+            # Refused after the bytes were written (a race for this sequence number): drop them.
+            await forget_unrecorded(context.recording, relpath)
             raise Refusal(409, str(exc)) from exc
         await _respond(
             send,
@@ -337,6 +446,18 @@ async def ingest(scope: Scope, receive: Receive, send: Send, match: re.Match[str
             await asyncio.to_thread(incoming.discard)
 
 
+async def _bad_host(send: Send) -> None:
+    body = b"<h1>Bad Request (400)</h1>"  # what Django's own handler400 answers without a 400.html
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 class IngestRouter:
     """Segment uploads go to `ingest`; every other HTTP request to the Django application."""
 
@@ -345,7 +466,16 @@ class IngestRouter:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            match = PATH_RE.match(scope.get("path", ""))
+            path = scope.get("path", "")
+            match = PATH_RE.match(path)
             if match is not None:
                 return await ingest(scope, receive, send, match)
+            static_url = settings.STATIC_URL or ""
+            if settings.DEBUG and static_url.startswith("/") and path.startswith(static_url):
+                # With DEBUG on, config/asgi.py serves static files with Django's handler, outside the
+                # middleware: a missing file gets Django's technical 404 page, which reads the Host and
+                # fails with a 500 on one ALLOWED_HOSTS refuses. Refuse that Host first, 400, as every
+                # page of the site does.
+                if not _host_allowed(ASGIRequest(scope, io.BytesIO())):
+                    return await _bad_host(send)
         await self.app(scope, receive, send)

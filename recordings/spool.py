@@ -2,16 +2,38 @@
 
 One small interface so that moving from a local directory to a shared volume
 (or object storage) is a setting: workers on other machines must reach it.
+
+A spool whose disk is full refuses uploads (ingest answers 507) and says so to staff: the
+admin index shows `shortage()` while free space is below SPOOL_LOW_SPACE_BYTES or an upload
+was refused for lack of space recently (docs/decisions/0011).
 """
 
 from __future__ import annotations
 
+import errno
+import logging
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
 
 from core import files
+
+logger = logging.getLogger(__name__)
+
+# Out of space, or out of this user's quota: either way no byte more can be written.
+OUT_OF_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+# The cache key (under the cache's KEY_PREFIX) that remembers the last refusal for lack of space.
+REFUSED_KEY = "recordings:spool:refused-for-space"
+
+
+def is_out_of_space(exc: OSError) -> bool:
+    return exc.errno in OUT_OF_SPACE
 
 
 class LocalSpool:
@@ -38,8 +60,95 @@ class LocalSpool:
         files.commit_file(temp, self.path(relpath), fsync_dir=True)
 
     def discard(self, temp: BinaryIO) -> None:
-        files.discard_file(temp)
+        """Close and remove a temp file, even when closing fails.
+
+        On a full disk, closing flushes the last buffered bytes and fails with ENOSPC; the file
+        must still go, or every refused upload would leave a piece behind on the full disk.
+        """
+        try:
+            temp.close()
+        except OSError:
+            pass
+        files.discard_path(temp.name)
+
+    def remove(self, relpath: str) -> None:
+        """Remove a stored file that no row names (written for a request refused after all)."""
+        files.discard_path(self.path(relpath))
 
 
 def get_spool() -> LocalSpool:
     return LocalSpool(settings.SPOOL_DIR)
+
+
+def free_bytes(root: Path) -> int | None:
+    """Bytes free for this user on the spool's file system; None if it cannot be read."""
+    try:
+        return shutil.disk_usage(root).free
+    except OSError:
+        return None
+
+
+def note_refusal() -> None:
+    """Remember, for the admin pages, that an upload was just refused for lack of space.
+
+    Kept in the cache (Redis) so that every Daphne process's refusals reach the admin; a cache
+    that is down costs the note, never the answer to the upload.
+    """
+    try:
+        cache.set(REFUSED_KEY, timezone.now().isoformat(), timeout=settings.SPOOL_REFUSAL_NOTICE_SECONDS)
+    except Exception:  # the cache is a convenience here; the ERROR log line has been written
+        logger.warning("could not note the spool refusal in the cache", exc_info=True)
+
+
+def _last_refusal() -> datetime | None:
+    try:
+        raw = cache.get(REFUSED_KEY)
+    except Exception:
+        logger.warning("could not read the spool refusal note from the cache", exc_info=True)
+        return None
+    try:
+        return datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Shortage:
+    """What staff are told while the spool is short of space."""
+
+    root: Path
+    free: int | None
+    low_level: int
+    refused_at: datetime | None
+
+    @property
+    def message(self) -> str:
+        parts = [f"The recording spool ({self.root}) is short of space:"]
+        if self.free is not None:
+            parts.append(f"{_size(self.free)} free, below the warning level of {_size(self.low_level)}.")
+        if self.refused_at is not None:
+            when = timezone.localtime(self.refused_at).strftime("%Y-%m-%d %H:%M:%S %Z")
+            parts.append(f"Segment uploads were refused for lack of space (last at {when}).")
+        parts.append(
+            "Browsers keep refused segments and retry; free space on that disk (or move SPOOL_DIR) "
+            "so that recordings can go on."
+        )
+        return " ".join(parts)
+
+
+def shortage() -> Shortage | None:
+    """The spool's shortage of space, if any: free space below the warning level, or a recent refusal."""
+    root = Path(settings.SPOOL_DIR)
+    free = free_bytes(root if root.exists() else root.parent)
+    low_level = int(settings.SPOOL_LOW_SPACE_BYTES)
+    refused_at = _last_refusal()
+    if refused_at is None and (free is None or free >= low_level):
+        return None
+    return Shortage(root=root, free=free, low_level=low_level, refused_at=refused_at)
+
+
+def _size(count: int) -> str:
+    """A byte count as people read it (MiB up to a GiB, then GiB)."""
+    if count >= 1024**3:
+        return f"{count / 1024**3:.1f} GiB"
+    return f"{count / 1024**2:.1f} MiB"
