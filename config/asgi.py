@@ -21,9 +21,9 @@ from rooms.routing import websocket_urlpatterns  # noqa: E402
 
 if settings.DEBUG:
     # The run command serves static files itself; production puts them behind the proxy (collectstatic).
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from config.errors import ProductStaticFilesHandler
 
-    django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
+    django_asgi_app = ProductStaticFilesHandler(django_asgi_app)
 
 application = ProtocolTypeRouter(
     {

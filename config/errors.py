@@ -27,7 +27,9 @@ import re
 from collections.abc import Callable
 from functools import wraps
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
@@ -109,6 +111,19 @@ def product_page(request: HttpRequest, status: int) -> HttpResponseBase:
     if 400 <= status < 500:
         return error_handler(400)(request, exception=BadRequest())
     return error_handler(500)(request)
+
+
+class ProductStaticFilesHandler(ASGIStaticFilesHandler):
+    """The run command's static files (DEBUG), answering a missing file with the product's 404 page.
+
+    Django's handler answers it with the technical 404 page, outside every middleware.
+    """
+
+    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
+        try:
+            return await sync_to_async(self.serve, thread_sensitive=False)(request)
+        except Http404:
+            return await sync_to_async(product_page, thread_sensitive=False)(request, 404)
 
 
 class DebugErrorPagesMiddleware:

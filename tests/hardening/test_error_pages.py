@@ -97,3 +97,9 @@ def test_in_process_pages_are_the_products(client, demo) -> None:
     response = client.get("/no/such/page/")
     assert response.status_code == 404 and b"Page not found" in response.content
     assert b"Your rooms" in response.content
+
+
+def test_a_missing_static_file_gets_the_product_404(server) -> None:
+    """The run command serves static files itself (DEBUG); a missing one got Django's technical page."""
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        assert_product_page(client.get("/static/no-such-file.css"), 404, "Page not found")
