@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("liverec")
+# The queues, their routes and the broker's key prefix are named per deployment in settings
+# (DEPLOYMENT_NAMESPACE): media work and the sweeps have queues of their own (docs/decisions/0013).
 app.config_from_object("django.conf:settings", namespace="CELERY")
-# Heavy media work has its own queue so it never delays the sweep or publishing notices.
-app.conf.task_queues = (Queue("default"), Queue("media"))
 app.autodiscover_tasks()

@@ -7,12 +7,17 @@ left at a default.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -74,6 +79,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+if DEBUG:
+    # The product's error pages in DEBUG too, never the technical ones (config/errors.py, decision 0012);
+    # outermost, so that it sees the technical page whichever layer made it.
+    MIDDLEWARE.insert(0, "config.errors.DebugErrorPagesMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = None
@@ -146,6 +155,7 @@ if AWS_STORAGE_BUCKET_NAME:
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
             "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "addressing_style": os.environ.get("AWS_S3_ADDRESSING_STYLE") or None,  # "path" for most S3 clones
             "access_key": os.environ.get("AWS_ACCESS_KEY_ID") or None,
             "secret_key": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
             "default_acl": None,
@@ -171,13 +181,43 @@ WORK_DIR = Path(os.environ.get("WORK_DIR", VAR_DIR / "work"))
 # --- Redis: channel layer, Celery broker and cache.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
+
+def redis_db(url: str) -> str:
+    """The DB number of a redis:// URL (path or ?db=), "0" when it names none."""
+    parsed = urlparse(url)
+    return (parse_qs(parsed.query).get("db") or [parsed.path.strip("/")])[0] or "0"
+
+
+def default_namespace(database_name: str, redis_url: str) -> str:
+    """This deployment's share of a Redis server, derived so that two copies differ unconfigured.
+
+    Two copies that keep their data apart use different databases or different Redis DBs; either
+    changes this name. Readable in `redis-cli` (the database's name and the DB number), made unique
+    by a hash of the full database name (a SQLite path).
+    """
+    label = re.sub(r"[^a-z0-9]+", "-", Path(database_name).stem.lower()).strip("-")[:24] or "db"
+    db = re.sub(r"[^0-9]+", "", redis_db(redis_url))[:4] or "0"
+    digest = hashlib.sha256(database_name.encode()).hexdigest()[:8]
+    return f"liverec-{label}-{db}-{digest}"
+
+
+NAMESPACE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,47}")
+# Redis pub/sub ignores the DB number, and Celery's queues and the cache would share keys on one DB:
+# every name this deployment uses in Redis starts with this (docs/decisions/0013). Set it when
+# the derived default is not wanted (two copies on one database and one Redis DB; a rename).
+DEPLOYMENT_NAMESPACE = os.environ.get("DEPLOYMENT_NAMESPACE") or default_namespace(
+    str(DATABASES["default"]["NAME"]), REDIS_URL
+)
+if not NAMESPACE_PATTERN.fullmatch(DEPLOYMENT_NAMESPACE):
+    raise ImproperlyConfigured("DEPLOYMENT_NAMESPACE must be 1-48 letters, digits, '.', '_' or '-'.")
+
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {
         # The pub/sub layer carries a 1,000-socket room where the list-based
         # layer drops notices (NOTES.md: channels_redis #83, capacity 100).
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        # Redis pub/sub ignores the DB number: the prefix keeps two copies on one server apart.
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "liverec")},
+        # Every group and socket channel name starts with the namespace (pub/sub has no DB).
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{DEPLOYMENT_NAMESPACE}."},
     }
 }
 
@@ -185,7 +225,7 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "liverec",
+        "KEY_PREFIX": DEPLOYMENT_NAMESPACE,
     }
 }
 
@@ -193,11 +233,22 @@ CACHES = {
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_DEFAULT_QUEUE = "default"
+# The queues by role; scripts/run.py starts a worker per line below (README "Run").
+TASK_QUEUES = {
+    "default": f"{DEPLOYMENT_NAMESPACE}.default",  # publishing notices, small work
+    "media": f"{DEPLOYMENT_NAMESPACE}.media",  # composition, finalize, publish: minutes of CPU
+    # The sweeps act on deadlines (host left, caps, lost work): their own worker, never behind
+    # composition (issue 10: discarded 18 times while both processes composed).
+    "sweep": f"{DEPLOYMENT_NAMESPACE}.sweep",
+}
+CELERY_TASK_QUEUES = tuple(Queue(name) for name in TASK_QUEUES.values())
+CELERY_TASK_DEFAULT_QUEUE = TASK_QUEUES["default"]
 CELERY_TASK_ROUTES = {
-    "recordings.tasks.compose_window": {"queue": "media"},
-    "recordings.tasks.finalize_recording": {"queue": "media"},
-    "media_library.tasks.publish_recording": {"queue": "media"},
+    "recordings.tasks.compose_window": {"queue": TASK_QUEUES["media"]},
+    "recordings.tasks.finalize_recording": {"queue": TASK_QUEUES["media"]},
+    "media_library.tasks.publish_recording": {"queue": TASK_QUEUES["media"]},
+    "meetings.tasks.sweep_sessions": {"queue": TASK_QUEUES["sweep"]},
+    "recordings.tasks.sweep_recordings": {"queue": TASK_QUEUES["sweep"]},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -205,7 +256,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 50  # native media libraries leak slowly
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+# global_keyprefix: every key and pub/sub channel kombu uses (queues, unacked, bindings, remote control).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60, "global_keyprefix": f"{DEPLOYMENT_NAMESPACE}:"}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # Deadlines act within this; each sweep is a few indexed queries.
 SWEEP_INTERVAL_SECONDS = env_float("SWEEP_INTERVAL_SECONDS", 2.0)
@@ -222,7 +274,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": SWEEP_INTERVAL_SECONDS * 2},
     },
 }
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / f"celerybeat-schedule-{DEPLOYMENT_NAMESPACE}")
 
 # --- Product limits (SPEC.md "Limits and time-outs"); settings so tests can shorten them.
 HOST_LEFT_TIMEOUT_SECONDS = env_float("HOST_LEFT_TIMEOUT_SECONDS", 15 * 60)
@@ -233,6 +285,20 @@ PRESENCE_TTL_SECONDS = env_float("PRESENCE_TTL_SECONDS", 30)
 HEARTBEAT_SECONDS = env_float("HEARTBEAT_SECONDS", 10)
 FIRST_MEDIA_TIMEOUT_SECONDS = env_float("FIRST_MEDIA_TIMEOUT_SECONDS", 60)
 SEGMENT_MAX_BYTES = env_int("SEGMENT_MAX_BYTES", 64 * 1024 * 1024)
+# Request bodies: config/daphne.py answers 413 to a larger one as soon as its headers (or, without
+# a Content-Length, its bytes) say so, before buffering it (docs/decisions/0012). Ingest takes
+# SEGMENT_MAX_BYTES, a Media and Files upload MEDIA_UPLOAD_MAX_BYTES plus multipart overhead,
+# every other route this: Django's own limit for a form body, named here so the two stay one.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE)
+# Staff are warned (admin front page, recordings list) while the spool has less free space than
+# this, and for SPOOL_REFUSAL_NOTICE_SECONDS after an upload was refused for lack of space (507).
+SPOOL_LOW_SPACE_BYTES = env_int("SPOOL_LOW_SPACE_BYTES", 1024 * 1024 * 1024)
+SPOOL_REFUSAL_NOTICE_SECONDS = env_float("SPOOL_REFUSAL_NOTICE_SECONDS", 60 * 60)
+# Sign-in throttle (meetings/throttle.py): failures per username and per address within the window.
+LOGIN_FAILURES_PER_USERNAME = env_int("LOGIN_FAILURES_PER_USERNAME", 10)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 50)
+LOGIN_FAILURE_WINDOW_SECONDS = env_float("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
 SEGMENT_SECONDS = env_float("SEGMENT_SECONDS", 10)
 # After Stop, browsers still upload their last piece; the recording waits this long for it.
 STOP_GRACE_SECONDS = env_float("STOP_GRACE_SECONDS", 20)
@@ -251,6 +317,9 @@ WORK_STALE_SECONDS = env_float("WORK_STALE_SECONDS", 8)
 # A composition window still pending this long after it was queued, with no heartbeat, lost its
 # task: queue it again (finalize composes whatever is missing at Stop anyway).
 COMPOSE_REQUEUE_SECONDS = env_float("COMPOSE_REQUEUE_SECONDS", 60)
+# Ingest schedules composition windows as they become due, so composition keeps up without beat.
+# Off only for the test suite's live server, whose eager tasks would compose inside the upload.
+COMPOSE_FROM_INGEST = env_bool("COMPOSE_FROM_INGEST", True)
 # A publish that fails (storage unreachable, ...) is retried with exponential back-off from the
 # base, capped; after this many tries the recording fails with the reason (admin retry restarts).
 PUBLISH_MAX_ATTEMPTS = env_int("PUBLISH_MAX_ATTEMPTS", 6)
@@ -261,7 +330,25 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A refused request (bad Host, too many fields) is one line, not a traceback (config/errors.py).
+    "filters": {
+        "one_line_refusals": {"()": "config.errors.one_line_refusals_filter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["one_line_refusals"]},
+        # Django's default for its logger, kept: errors mailed to ADMINS (if any) when DEBUG is off.
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Instead of Django's default handlers, whose DEBUG-only console printed every django.*
+        # record a second time (with the tracebacks of refusals): they reach the root's console once.
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+    },
 }

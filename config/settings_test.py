@@ -3,12 +3,17 @@
 import os
 from pathlib import Path
 
-from config.settings import *  # noqa: F401,F403
-from config.settings import DATABASES, VAR_DIR
-
 # Each test run gets its own files, so two runs on one machine never share a database or spool.
 # A live server started by the tests is handed the run's directory, so it shares them.
-TEST_RUN_DIR = Path(os.environ.get("TEST_RUN_DIR") or VAR_DIR / "test-runs" / str(os.getpid()))
+_VAR_DIR = Path(os.environ.get("VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
+TEST_RUN_DIR = Path(os.environ.get("TEST_RUN_DIR") or _VAR_DIR / "test-runs" / str(os.getpid()))
+# Concurrent test runs on one Redis must not hear each other's room events, tasks or cache: the
+# run is its own deployment (config.settings derives every Redis name from this). Set in the
+# environment before the base settings read it, so the processes a test starts inherit it.
+os.environ["DEPLOYMENT_NAMESPACE"] = f"test-{TEST_RUN_DIR.name}"
+
+from config.settings import *  # noqa: E402,F401,F403
+from config.settings import DATABASES  # noqa: E402
 
 # PBKDF2 at production strength costs ~0.3 s a user; the demo fixture makes six per test.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -19,12 +24,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     TEST_RUN_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["TEST"] = {"NAME": str(TEST_RUN_DIR / "db.sqlite3")}
 
-# Concurrent test runs on one Redis must not hear each other's room events (pub/sub has no DB).
-CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"test-{TEST_RUN_DIR.name}"  # noqa: F405
-
 SPOOL_DIR = TEST_RUN_DIR / "spool"
 MEDIA_ROOT = TEST_RUN_DIR / "media"
-STORAGES["default"]["OPTIONS"]["location"] = str(MEDIA_ROOT)  # noqa: F405
+if STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):  # noqa: F405 (S3 when a bucket is set)
+    STORAGES["default"]["OPTIONS"]["location"] = str(MEDIA_ROOT)  # noqa: F405
 WORK_DIR = TEST_RUN_DIR / "work"
 
 # Tasks run in the process that queues them (the test, or the live Daphne), through the same

@@ -10,15 +10,21 @@ socket (a 1,000-person room would otherwise encode 1,000 copies).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
+import threading
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
+from weakref import WeakSet
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core import notices
 
@@ -27,6 +33,9 @@ logger = logging.getLogger(__name__)
 Payload = dict[str, Any]
 # The one channel-layer message type: RoomConsumer.room_event forwards its `text` to the browser.
 CHANNEL_MESSAGE_TYPE = "room.event"
+# Never forwarded to a browser: "who may be here changed; ask meetings.permissions again"
+# (RoomConsumer.room_access_changed). `room_id`: the room concerned, or None for every room.
+ACCESS_CHANGED_MESSAGE_TYPE = "room.access_changed"
 
 
 # --- Groups: named from ids only -------------------------------------------------------------
@@ -183,19 +192,57 @@ def channel_message(event: Event) -> Payload:
     return {"type": CHANNEL_MESSAGE_TYPE, "payload": payload, "text": json.dumps(payload)}
 
 
-def _send_now(sends: list[tuple[str, Event]]) -> None:
+# A Redis restart leaves the layer's pooled connection dead: the next publish fails once and the
+# pool then reconnects. Each message is retried with back-off for a few seconds, so a restart or a
+# short outage delays a notice instead of dropping it (issue 10: 4 of 4 first sends were lost).
+SEND_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 2.0)
+# Per attempt: an unreachable (not refusing) Redis must not hold the sender for ever.
+SEND_ATTEMPT_TIMEOUT = 2.0
+RETRYABLE_SEND_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError, asyncio.TimeoutError)
+
+
+async def _publish(layer: Any, group: str, message: Payload) -> None:
+    for delay in (*SEND_RETRY_DELAYS, None):
+        try:
+            await asyncio.wait_for(layer.group_send(group, message), SEND_ATTEMPT_TIMEOUT)
+            return
+        except RETRYABLE_SEND_ERRORS as exc:
+            if delay is None:
+                raise
+            logger.warning("channel layer send to %s failed (%s); retrying in %.2f s", group, exc, delay)
+            await asyncio.sleep(delay)
+
+
+def _publish_now(messages: list[tuple[str, Payload]], what: list[str]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
 
     async def send_all() -> None:
-        for group, event in sends:
-            await layer.group_send(group, channel_message(event))
+        # One at a time and in order: a retried message is never overtaken by the next one.
+        for group, message in messages:
+            await _publish(layer, group, message)
+
+    def send() -> None:
+        try:
+            async_to_sync(send_all)()
+        except Exception:  # a notice lost to a long Redis outage must never undo or crash the state change
+            logger.exception("could not send %s", what)
 
     try:
-        async_to_sync(send_all)()
-    except Exception:  # a notice lost to a Redis blip must never undo or crash the state change
-        logger.exception("could not send %s", [event.TYPE for _, event in sends])
+        asyncio.get_running_loop()
+    except RuntimeError:
+        send()
+        return
+    # Sync code running inside an event loop's thread (a test driving a browser, a script):
+    # async_to_sync refuses that thread, so the send goes from a short-lived one.
+    sender = threading.Thread(target=send, name="event-sender")
+    sender.start()
+    sender.join()
+
+
+def _send_now(sends: list[tuple[str, Event]]) -> None:
+    _publish_now([(group, channel_message(event)) for group, event in sends], [event.TYPE for _, event in sends])
 
 
 def send_on_commit(group: str, event: Event) -> None:
@@ -207,3 +254,86 @@ def send_many_on_commit(sends: list[tuple[str, Event]]) -> None:
     """Several events after commit, in order, in one trip to the channel layer."""
     if sends:
         transaction.on_commit(lambda: _send_now(list(sends)))
+
+
+# --- Access changes: sockets re-ask the room policy -------------------------------------------
+
+
+def announce_access_change(*, user_ids: Collection[int] = (), room_id: int | None, whole_room: bool = False) -> None:
+    """After commit, ask open room sockets to re-check who they are in the room (meetings announces).
+
+    To these people's sockets (their `user` group) in `room_id`, or in every room if it is None
+    (a person deactivated); `whole_room`: every socket in `room_id` (its owner or kind changed, it
+    was deleted). Each socket asks `meetings.permissions` again and closes, or changes its role.
+    """
+    message = {"type": ACCESS_CHANGED_MESSAGE_TYPE, "room_id": room_id}
+    groups = [user_group(user_id) for user_id in sorted(set(user_ids))]
+    if whole_room and room_id is not None:
+        groups.append(room_group(room_id))
+    if groups:
+        transaction.on_commit(lambda: _publish_now([(g, message) for g in groups], [ACCESS_CHANGED_MESSAGE_TYPE]))
+
+
+# --- Subscriptions: sockets that may have missed events ---------------------------------------
+
+
+class Resyncable(Protocol):
+    async def resync(self) -> None: ...
+
+
+class SubscriptionWatch:
+    """Tells this process's sockets when its channel-layer subscription was re-established.
+
+    Redis pub/sub keeps nothing: events published while the subscriber reconnects after a Redis
+    restart (about a second) are lost to every socket of the process. redis-py re-subscribes on
+    reconnect; this hooks that reconnect (a connect callback on the subscriber's connection) and
+    asks every socket to resync, i.e. send the browser the current state, as a reconnect would.
+    Written against channels_redis 4.3's RedisPubSubChannelLayer (pinned); a layer without those
+    internals is simply not watched (tests/realtime/test_redis_restart.py would fail).
+    """
+
+    def __init__(self) -> None:
+        self._sockets: WeakSet[Any] = WeakSet()
+        self._pending: asyncio.Task[None] | None = None
+        self._again = False  # reconnected again while a resync ran: run it once more
+
+    def watch(self, layer: Any, socket: Resyncable) -> None:
+        """Call after the socket subscribed (its connection exists); idempotent per connection."""
+        self._sockets.add(socket)
+        for connection in self._subscriber_connections(layer):
+            # Kept as a weak method by redis-py, so it must be a bound method of this long-lived object.
+            connection.register_connect_callback(self._reconnected)
+
+    def forget(self, socket: Resyncable) -> None:
+        self._sockets.discard(socket)
+
+    @staticmethod
+    def _subscriber_connections(layer: Any) -> list[Any]:
+        get_layer: Callable[[], Any] | None = getattr(layer, "_get_layer", None)
+        if get_layer is None:
+            return []
+        shards = getattr(get_layer(), "_shards", [])
+        pubsubs = [getattr(shard, "_pubsub", None) for shard in shards]
+        return [p.connection for p in pubsubs if p is not None and getattr(p, "connection", None) is not None]
+
+    def _reconnected(self, connection: Any) -> None:
+        # Runs inside redis-py's reconnect, after its own re-subscribe; the resync must not block it.
+        logger.warning("channel layer subscription re-established; resyncing %d sockets", len(self._sockets))
+        if self._pending is None or self._pending.done():
+            self._pending = asyncio.get_running_loop().create_task(self._resync_all())
+        else:
+            self._again = True
+
+    async def _resync_all(self) -> None:
+        while True:
+            self._again = False
+            for socket in list(self._sockets):
+                try:
+                    await socket.resync()
+                except Exception:  # one socket's failure must not leave the others stale
+                    logger.exception("resync failed")
+            if not self._again:
+                return
+
+
+subscription_watch = SubscriptionWatch()

@@ -203,6 +203,23 @@ def clock_offset_for(*, session_id: int, user_id: int) -> float | None:
     )
 
 
+def change_presence_role(*, channel_name: str, role: SessionRole) -> None:
+    """An open socket's person got another role (promoted, demoted): its presence follows.
+
+    A leader arriving cancels the host-left time-out, as a joining one does; the last leader
+    demoted arms it, as a leaving one does.
+    """
+    with transaction.atomic():
+        presence = Presence.objects.filter(channel_name=channel_name).first()
+        if presence is None:
+            return
+        Presence.objects.filter(pk=presence.pk).update(role=role)
+        if is_leader(role):
+            LiveSession.objects.filter(pk=presence.session_id).update(host_left_deadline=None)
+        else:
+            _arm_host_left_deadline(session_ids=[presence.session_id])
+
+
 def leave_session(*, channel_name: str) -> None:
     presence = Presence.objects.filter(channel_name=channel_name).select_related("session").first()
     if presence is None:

@@ -8,18 +8,22 @@ at once. What the browser receives is the event catalogue of `core.events`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from core import events
-from core.events import Ack, ClockProbe, Error, Event, Payload, State
+from core.events import Ack, ClockProbe, Error, Event, Payload, SessionEnded, State
+from core.notices import text as notice_text
 from meetings import permissions, selectors, services
 from meetings.models import LiveSession, Room, SessionRole, User
 from meetings.permissions import RoomAction
@@ -34,6 +38,11 @@ logger = logging.getLogger(__name__)
 # 4403: the close code a browser sees when the server refuses the socket before accept.
 CLOSE_NOT_ALLOWED = 4403
 CLOSE_SESSION_ENDED = 4000
+# The channel layer (Redis) could not be reached while joining: room.js retries with back-off, as
+# for any code but 4403 and 4000 (RFC 6455's 1013 "try again later", which a server may not send).
+CLOSE_TRY_AGAIN_LATER = 4013
+# Joining the groups through a Redis restart: a few tries, then the browser's own back-off takes over.
+GROUP_ADD_RETRY_DELAYS = (0.1, 0.3, 0.6, 1.0)
 MAX_MESSAGE_BYTES = 4096
 # Clock probes on connect and the first heartbeats give the offset; after that an occasional one
 # follows drift. Probing on every heartbeat cost 1,000 sockets a database write each.
@@ -74,6 +83,48 @@ def _allowed(user: User, action: RoomAction, room: Room) -> bool:
     return permissions.can(user, action, room)
 
 
+@dataclass
+class Reassessed:
+    """Who a socket's person is in its room now, from fresh rows (`_reassess`)."""
+
+    user: User
+    room: Room
+    role: SessionRole
+    session: LiveSession | None  # None: the session ended (an event the socket may have missed)
+    ended: LiveSession | None  # then the session that ended, for its reason
+    recording: Payload | None
+
+
+@database_sync_to_async
+def _reassess(user_id: int, room_id: int, channel_name: str, role: SessionRole) -> Reassessed | None:
+    """Ask the room policy again, with the person and room re-read (deactivated, removed, demoted).
+
+    None: they may no longer be in the room. A changed role moves the socket's presence to it.
+    """
+    user = User.objects.filter(pk=user_id).first()
+    room = Room.objects.select_related("channel").filter(pk=room_id).first()
+    if user is None or room is None:
+        return None
+    new_role = permissions.session_role(user, room)
+    if new_role is None or not permissions.role_can(new_role, RoomAction.JOIN, room):
+        return None
+    if new_role != role:
+        services.change_presence_role(channel_name=channel_name, role=new_role)
+    session = selectors.open_session(room=room)
+    ended = None if session is not None else LiveSession.objects.ended().filter(room=room).first()
+    recording = recording_events.snapshot(recording_selectors.active_recording(room_id=room.pk))
+    return Reassessed(user=user, room=room, role=new_role, session=session, ended=ended, recording=recording)
+
+
+def _ref(content: object) -> int | str | None:
+    """The browser's own id for a command, echoed only if it is a JSON string or integer (never NaN,
+    Infinity or a structure, which the browser's JSON.parse would choke on or could not match)."""
+    ref = content.get("id") if isinstance(content, dict) else None
+    if isinstance(ref, str) or (isinstance(ref, int) and not isinstance(ref, bool)):
+        return ref
+    return None
+
+
 Command = Callable[["RoomConsumer", Payload, Any], Awaitable[None]]
 
 
@@ -93,6 +144,20 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         "go_live": RoomAction.GO_LIVE,
     }
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception:
+            if hasattr(self, "channel_name"):
+                raise
+            # Channels subscribes the socket's own channel before anything of ours runs; with Redis
+            # down that fails, and Daphne would answer the handshake with a 500. Answer it here
+            # instead: accepted, then closed with "try again later", which the browser retries.
+            logger.warning("could not subscribe a room socket (channel layer unreachable); asking the browser to retry")
+            await receive()  # the handshake: websocket.connect
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale DB connections before every message, on the one thread that runs
         # all consumers' DB work, so 1,000 notice copies queued behind heartbeats. Every DB call
@@ -105,6 +170,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.groups_joined = []
         self.heartbeats = 0
+        self.closed = False  # closed by us: events still queued for this socket are dropped
+        self.entered = False  # a presence row exists for this socket (left on disconnect)
+        self.reassessing = asyncio.Lock()  # a role change and a resync after a Redis restart may meet
         user = self.scope.get("user")
         room_id = self.scope["url_route"]["kwargs"]["room_id"]
         entered = await _enter(user, room_id, self.channel_name)
@@ -114,40 +182,33 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             return
         room, role, joined = entered
         self.room, self.role, self.user = room, role, user
-        leader = permissions.is_leader(role)
-        for group in (
-            events.room_group(room.pk),
-            events.leaders_group(room.pk) if leader else events.participants_group(room.pk),
-            events.user_group(user.pk),
-        ):
-            await self.channel_layer.group_add(group, self.channel_name)
-            self.groups_joined.append(group)
+        self.entered = True
+        try:
+            await self._join_groups(self._groups_for(role))
+        except Exception:  # Redis unreachable (a restart): a defined close the browser retries, no 1011
+            logger.warning("room %s: could not join the channel layer groups; asking the browser to retry", room.pk)
+            await self.accept()
+            await self._close(CLOSE_TRY_AGAIN_LATER)
+            return
         await self.accept()
+        events.subscription_watch.watch(self.channel_layer, self)  # after accept: a resync sends
         session: LiveSession = joined["session"]
         recording: Payload | None = joined["recording"]
-        await self._send(
-            State(
-                role=str(role),
-                is_leader=leader,
-                user_id=user.pk,
-                session={"id": session.pk, "state": session.state, "broadcast": room.mode == Room.Mode.BROADCAST},
-                recording=recording,
-                server_time=time.time(),
-                heartbeat_seconds=settings.HEARTBEAT_SECONDS,
-            )
-        )
+        await self._send(self._state(session, recording))
         if recording is not None:  # a late joiner is told, not only shown
             await self._send(recording_events.late_joiner_notice(recording))
         await self._send(ClockProbe(server_time=time.time()))
 
     async def disconnect(self, code: int) -> None:
         batcher.forget(self.channel_name)
-        for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
-        if self.groups_joined:
+        events.subscription_watch.forget(self)
+        await self._leave_groups()
+        if getattr(self, "entered", False):
             await database_sync_to_async(services.leave_session)(channel_name=self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closed:
+            return
         if text_data is None or len(text_data) > MAX_MESSAGE_BYTES:
             await self._error("Messages must be JSON text of at most 4 KB.")
             return
@@ -156,19 +217,22 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         except ValueError:
             await self._error("That message is not valid JSON.")
             return
+        except RecursionError:  # valid JSON, but 3 KB of nested arrays is too deep for the decoder
+            await self._error("That message is nested too deeply.")
+            return
         await self.receive_json(content)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         command = content.get("type") if isinstance(content, dict) else None
+        ref = _ref(content)
         if not isinstance(command, str) or command not in self.COMMANDS:
-            await self._error("Unknown command.", ref=content.get("id") if isinstance(content, dict) else None)
+            await self._error("Unknown command.", ref=ref)
             return
-        ref = content.get("id") if isinstance(content.get("id"), int | str) else None
         action = self.COMMANDS[command]
-        if action is not None and not await _allowed(self.user, action, self.room):
-            await self._error(permissions.refusal(action, self.room), ref=ref)
-            return
         try:
+            if action is not None and not await _allowed(self.user, action, self.room):
+                await self._error(permissions.refusal(action, self.room), ref=ref)
+                return
             await getattr(self, f"cmd_{command}")(content, ref)
         except recording_services.RecordingError as exc:
             await self._error(str(exc), ref=ref)
@@ -232,11 +296,118 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     async def room_event(self, event: dict[str, Any]) -> None:
         """Every event another part of the product sends (core.events), forwarded as encoded."""
+        if self.closed:
+            return
         await self.send(text_data=event["text"])
         if event["payload"].get("type") == "session_ended":
-            await self.close(code=CLOSE_SESSION_ENDED)
+            await self._close(CLOSE_SESSION_ENDED)
+
+    async def room_access_changed(self, event: dict[str, Any]) -> None:
+        """Meetings announced a change of who may be here (core.events.announce_access_change)."""
+        room_id = event.get("room_id")
+        if self.closed or (room_id is not None and room_id != self.room.pk):
+            return
+        await self._reassess(tell=False)
+
+    async def resync(self) -> None:
+        """The subscription was re-established after a Redis restart: events may have been missed."""
+        if not self.closed:
+            await self._reassess(tell=True)
+
+    async def _reassess(self, *, tell: bool) -> None:
+        """Re-ask the room policy: close a socket whose person may no longer be here (4403), move one
+        whose role changed to its new groups, and send the current state if anything changed or `tell`."""
+        async with self.reassessing:
+            try:
+                await self._reassess_now(tell=tell)
+            except Exception:  # the database or Redis failed us: fail closed; the browser reconnects
+                logger.exception("room %s: could not re-check user %s; closing", self.room.pk, self.user.pk)
+                await self._close(CLOSE_TRY_AGAIN_LATER)
+
+    async def _reassess_now(self, *, tell: bool) -> None:
+        now = await _reassess(self.user.pk, self.room.pk, self.channel_name, self.role)
+        if self.closed:
+            return
+        if now is None:
+            logger.info("room %s: user %s may no longer be here; closing their socket", self.room.pk, self.user.pk)
+            await self._close(CLOSE_NOT_ALLOWED)
+            return
+        changed = now.role != self.role
+        self.user, self.room = now.user, now.room
+        if changed:
+            self.role = now.role
+            await self._leave_groups()
+            await self._join_groups(self._groups_for(now.role))
+        if now.session is None:  # it ended while this socket heard nothing of it
+            reason = now.ended.end_reason if now.ended is not None else LiveSession.EndReason.ENDED_BY_HOST
+            code = services.SESSION_ENDED_CODE.get(reason, "session_ended")
+            await self._send(SessionEnded(reason=reason, text=notice_text(code)))
+            await self._close(CLOSE_SESSION_ENDED)
+        elif changed or tell:
+            await self._send(self._state(now.session, now.recording))
 
     # --- helpers ------------------------------------------------------------------------------
+
+    async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except Disconnected:
+            # The browser closed while this was on its way (Daphne tells us with websocket.disconnect
+            # a moment later): nobody is there to read it, and it is no application error.
+            self.closed = True
+
+    def _groups_for(self, role: SessionRole) -> list[str]:
+        leader = permissions.is_leader(role)
+        return [
+            events.room_group(self.room.pk),
+            events.leaders_group(self.room.pk) if leader else events.participants_group(self.room.pk),
+            events.user_group(self.user.pk),
+        ]
+
+    async def _join_groups(self, groups: list[str]) -> None:
+        for group in groups:
+            for delay in (*GROUP_ADD_RETRY_DELAYS, None):
+                try:
+                    await self.channel_layer.group_add(group, self.channel_name)
+                    break
+                except Exception:
+                    if delay is None:
+                        raise
+                    await asyncio.sleep(delay)
+            self.groups_joined.append(group)
+
+    async def _leave_groups(self) -> None:
+        groups, self.groups_joined = getattr(self, "groups_joined", []), []
+        for group in groups:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # Redis down: the subscription is gone with it; nothing to undo
+                logger.warning("could not leave group %s (channel layer unreachable)", group)
+
+    async def _close(self, code: int) -> None:
+        """Close once; stop forwarding at once (events already queued for us must not go out)."""
+        if self.closed:
+            return
+        self.closed = True
+        await self._leave_groups()
+        if self.entered:  # out of the room now, not when the browser has acknowledged the close
+            self.entered = False
+            try:
+                await database_sync_to_async(services.leave_session)(channel_name=self.channel_name)
+            except Exception:  # the database is down: the presence expires by itself (PRESENCE_TTL_SECONDS)
+                logger.exception("could not remove the presence of %s", self.channel_name)
+        await self.close(code=code)
+
+    def _state(self, session: LiveSession, recording: Payload | None) -> State:
+        return State(
+            role=str(self.role),
+            is_leader=permissions.is_leader(self.role),
+            user_id=self.user.pk,
+            session={"id": session.pk, "state": session.state, "broadcast": self.room.mode == Room.Mode.BROADCAST},
+            recording=recording,
+            server_time=time.time(),
+            heartbeat_seconds=settings.HEARTBEAT_SECONDS,
+        )
 
     async def _send(self, event: Event) -> None:
         await self.send_json(event.payload())

@@ -1,21 +1,26 @@
 #!/usr/bin/env python
-"""Run the whole product on one machine: Redis (if none answers), Daphne, a Celery worker and beat.
+"""Run the whole product on one machine: Redis (if none answers), Daphne, two Celery workers and beat.
 
 Migrates and seeds the demo first, prints the URL and demo logins, and stops
-everything on Ctrl-C.
+everything on Ctrl-C. Each process's output is prefixed with its name (web, worker, sweep, beat).
+The Celery queues are the deployment's own (settings.TASK_QUEUES, DEPLOYMENT_NAMESPACE): `worker`
+takes the default and media queues, `sweep` (one process) only the sweeps, so composition never
+delays a deadline (docs/decisions/0013).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
-from typing import cast
+from typing import IO, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,11 +43,30 @@ def wait_for_http(url: str, procs: list[subprocess.Popen[bytes]], timeout: float
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
 
 
+_output_lock = threading.Lock()
+
+
+def relay(name: str, stream: IO[bytes]) -> None:
+    """Copy a child's output line by line, prefixed with its name (lines never interleave)."""
+    prefix = f"{name:<6} | ".encode()
+    for line in iter(stream.readline, b""):
+        with _output_lock:
+            sys.stdout.buffer.write(prefix + line)
+            sys.stdout.buffer.flush()
+
+
+def task_queues(py: str, env: dict[str, str]) -> dict[str, str]:
+    """The Celery queue names by role, as the settings name them for this environment."""
+    code = "import json; from django.conf import settings; print(json.dumps(settings.TASK_QUEUES))"
+    out = subprocess.run([py, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
+    return cast("dict[str, str]", json.loads(out))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--concurrency", type=int, default=2, help="processes of the default and media worker")
     args = parser.parse_args()
 
     env = dict(os.environ)
@@ -57,6 +81,12 @@ def main() -> int:
     var_dir = Path(env.get("VAR_DIR", ROOT / "var"))
     var_dir.mkdir(parents=True, exist_ok=True)
     procs: list[subprocess.Popen[bytes]] = []
+
+    def spawn(name: str, command: list[str]) -> None:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert proc.stdout is not None
+        threading.Thread(target=relay, args=(name, proc.stdout), daemon=True).start()
+        procs.append(proc)
 
     def stop_all(*_: object) -> None:
         for proc in procs:
@@ -77,53 +107,32 @@ def main() -> int:
         logins = subprocess.run(
             [py, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
         ).stdout
-        procs.append(
-            subprocess.Popen(
-                [py, "-m", "config.daphne", "-b", args.host, "-p", str(args.port), "config.asgi:application"],
-                cwd=ROOT,
-                env=env,
-            )
+        queues = task_queues(py, env)
+        spawn("web", [py, "-m", "config.daphne", "-b", args.host, "-p", str(args.port), "config.asgi:application"])
+        celery = [py, "-m", "celery", "-A", "config"]
+        # Composition and publishing (minutes of CPU each) and the small default tasks.
+        spawn(
+            "worker",
+            [
+                *celery,
+                "worker",
+                "-Q",
+                f"{queues['default']},{queues['media']}",
+                "-c",
+                str(args.concurrency),
+                "--loglevel",
+                "INFO",
+                "-n",
+                f"worker-{args.port}@%h",
+            ],
         )
-        procs.append(
-            subprocess.Popen(
-                [
-                    py,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "worker",
-                    "-Q",
-                    "default,media",
-                    "-c",
-                    str(args.concurrency),
-                    "--loglevel",
-                    "INFO",
-                    "-n",
-                    f"worker-{args.port}@%h",
-                ],
-                cwd=ROOT,
-                env=env,
-            )
+        # The sweeps alone, one process: a deadline never waits behind composition.
+        spawn(
+            "sweep",
+            [*celery, "worker", "-Q", queues["sweep"], "-c", "1", "--loglevel", "INFO", "-n", f"sweep-{args.port}@%h"],
         )
-        procs.append(
-            subprocess.Popen(
-                [
-                    py,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "beat",
-                    "--loglevel",
-                    "INFO",
-                    "--schedule",
-                    str(var_dir / f"celerybeat-schedule-{args.port}"),
-                ],
-                cwd=ROOT,
-                env=env,
-            )
-        )
+        # Its schedule file is the deployment's own (settings.CELERY_BEAT_SCHEDULE_FILENAME, under VAR_DIR).
+        spawn("beat", [*celery, "beat", "--loglevel", "INFO"])
         url = f"http://{args.host}:{args.port}/"
         wait_for_http(url + "login/", procs)
         print("\n" + "=" * 64, flush=True)

@@ -1,7 +1,8 @@
-"""The run command, started as a new user would: real Daphne, Celery worker and beat, embedded Redis.
+"""The run command, started as a new user would: real Daphne, Celery workers and beat, embedded Redis.
 
 It gets its own SQLite file and its own Redis (the bundled one, on a free port,
 because nothing answers there), so it proves the path of a machine with only Python.
+Its output is prefixed per process (web, worker, sweep, beat), which tells who ran a task.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -32,12 +34,16 @@ pytestmark = pytest.mark.processes
 def running(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("run")
     port, redis_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    # As a new user starts it: nothing of this test run's own deployment is inherited.
+    inherited = {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DEPLOYMENT_NAMESPACE", "TEST_RUN_DIR"}
+    env = {k: v for k, v in os.environ.items() if k not in inherited}
     env.update(
         DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
         REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
         VAR_DIR=str(tmp / "var"),
         SWEEP_INTERVAL_SECONDS="1",
+        # The media test's recording never reaches finalize (a long task at shutdown).
+        STOP_GRACE_SECONDS="3600",
     )
     log = open(tmp / "run.log", "w+")
     proc = subprocess.Popen(
@@ -55,7 +61,7 @@ def running(tmp_path_factory):
             break
         time.sleep(0.5)
     try:
-        yield {"url": f"http://127.0.0.1:{port}", "port": port, "log": tmp / "run.log", "proc": proc}
+        yield {"url": f"http://127.0.0.1:{port}", "port": port, "log": tmp / "run.log", "proc": proc, "env": env}
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -140,3 +146,61 @@ def test_beat_schedules_and_worker_runs_each_apps_sweep(running) -> None:
             return
         time.sleep(0.5)
     pytest.fail("the worker never ran both sweeps that beat schedules:\n" + running["log"].read_text()[-3000:])
+
+
+# --- The sweeps have a worker of their own (issue 10, item 6) --------------------------------------
+
+# "worker | [2026-11-29 18:35:00,123: INFO/MainProcess] Task ... received"
+LOG_LINE = re.compile(r"^(?P<who>\w+)\s+\| \[(?P<at>[\d-]+ [\d:]+,\d+): [^\]]*\] (?P<text>.*)$", re.M)
+
+
+def task_events(log: str, name: str, what: str) -> list[tuple[str, datetime]]:
+    """(process, time) of each "Task <name>[id] <what>" line of the run command's output."""
+    found = []
+    for match in LOG_LINE.finditer(log):
+        if re.match(rf"Task {re.escape(name)}\[[^\]]+\] {what}", match["text"]):
+            found.append((match["who"], datetime.strptime(match["at"], "%Y-%m-%d %H:%M:%S,%f")))
+    return found
+
+
+def queue_media_work() -> None:
+    """Run in the run command's environment (Django set up): a stopped recording with segments, whose
+    windows the recordings sweep then queues for composition on the media queue (1080p, seconds each)."""
+    from meetings.services import seed_demo
+    from tests.conftest import DEMO_PASSWORD
+    from tests.pipeline.conftest import Part, build_recording
+
+    demo = seed_demo(password=DEMO_PASSWORD)
+    # Two 10-second windows: one for each of the media worker's two processes.
+    build_recording(demo, [Part("host", "red", start=0.0, count=4, length=5.0)], stop_at=20.0)
+
+
+def test_sweeps_run_on_their_own_worker_while_media_work_fills_the_media_worker(running) -> None:
+    subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); from {__name__} import queue_media_work as q; q()"],
+        cwd=ROOT,
+        env=running["env"] | {"DJANGO_SETTINGS_MODULE": "config.settings"},
+        check=True,
+        timeout=120,
+    )
+    compose = "recordings.tasks.compose_window"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        log = running["log"].read_text()
+        if len(task_events(log, compose, "succeeded")) >= 2:
+            break
+        time.sleep(1)
+    else:
+        pytest.fail("the media worker never composed both windows:\n" + running["log"].read_text()[-3000:])
+    received = task_events(log, compose, "received")
+    done = task_events(log, compose, "succeeded")
+    assert {who for who, _ in received + done} == {"worker"}, "composition runs on the media worker"
+    # While both of the media worker's processes composed (prefetch 1: each starts what it receives)...
+    busy_from, busy_to = max(at for _, at in received[:2]), min(at for _, at in done[:2])
+    assert (busy_to - busy_from).total_seconds() >= 3, "the windows were too short to occupy the worker"
+    for sweep in ("meetings.tasks.sweep_sessions", "recordings.tasks.sweep_recordings"):
+        runs = task_events(log, sweep, "succeeded")
+        during = [at for _, at in runs if busy_from <= at <= busy_to]
+        # ...the sweeps kept their 1-second beat (beat discards a sweep not started within 2 intervals).
+        assert len(during) >= (busy_to - busy_from).total_seconds() / 2, (sweep, busy_from, busy_to, during)
+        assert {who for who, _ in runs} == {"sweep"}, f"{sweep} runs only on the sweep worker"

@@ -317,3 +317,37 @@ async def test_go_live_outside_a_broadcast_room_is_an_error(live, demo) -> None:
         error = await host.expect(lambda m: m.get("type") == "error" and m.get("id") == "g")
         assert "broadcast" in error["error"]
     assert state_session.state == "live"
+
+
+async def test_hostile_json_gets_an_error_and_never_a_crash(live, demo) -> None:
+    """Deep nesting (RecursionError in the decoder) and non-text command names: an error, the socket lives."""
+    room = demo.rooms["single"]
+    log_start = len(live.log.read_text())
+    async with RoomSocket(live, room.pk, await cookie(demo.users["participant"])) as ws:
+        await ws.expect_type("state")
+        hostile = [
+            ("[" * 1500 + "]" * 1500, "That message is nested too deeply."),
+            ("[" * 4000, "That message is nested too deeply."),  # never closed: the decoder recurses first
+            ('{"type": {}}', "Unknown command."),
+            ('{"type": []}', "Unknown command."),
+            ('{"type": {}, "id": {"x": 1}}', "Unknown command."),
+            ('{"type": "heartbeat", "id": NaN}', None),
+            ('{"type": "start_recording", "id": Infinity}', "Only hosts and moderators can do that."),
+            ('"just a string"', "Unknown command."),
+            ("null", "Unknown command."),
+        ]
+        for raw, expected in hostile:
+            ws.messages.clear()
+            await ws.ws.send(raw)
+            await ws.send(type="ping?", id="after")  # every message before it was answered, in order
+            await ws.expect(lambda m: m.get("id") == "after")
+            answers = list(ws.messages)  # everything received since the hostile message, the marker last
+            errors = [m for m in answers[:-1] if m.get("type") == "error"]
+            if expected is None:
+                assert errors == [], (raw[:40], answers)
+            else:
+                assert [e["error"] for e in errors] == [expected], (raw[:40], answers)
+                # Only a string or integer id is echoed (NaN, Infinity or a structure break JSON.parse).
+                assert errors[0]["id"] is None, (raw[:40], errors)
+        assert ws.ws.close_code is None
+    assert "Traceback" not in live.log.read_text()[log_start:]
