@@ -124,6 +124,7 @@ class Stack:
     s3: LocalS3
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     redis: subprocess.Popen[bytes] | None = None
+    starts: dict[str, int] = field(default_factory=dict)  # how often each worker was started (its log grows)
 
     @property
     def url(self) -> str:
@@ -184,11 +185,21 @@ class Stack:
         except httpx.HTTPError:
             return False
 
+    def _start_celery(self, name: str, queues: list[str], concurrency: int) -> None:
+        celery = [sys.executable, "-m", "celery", "-A", "config", "worker"]
+        node = f"{name}-{self.http_port}@%h"
+        self._spawn(name, [*celery, "-Q", ",".join(queues), "-c", str(concurrency), "--loglevel", "INFO", "-n", node])
+        wait_until(lambda: self.log(name).count("ready.") >= self.starts.get(name, 0) + 1, timeout=60,
+                   what=f"the {name} worker")  # fmt: skip
+        self.starts[name] = self.starts.get(name, 0) + 1
+
     def start_worker(self) -> None:
-        """One worker for every queue, two processes, as `make run` starts on a small machine."""
-        self._spawn("worker", [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(self.queues()),
-                               "-c", "2", "--loglevel", "INFO", "-n", f"fault-{self.http_port}@%h"])  # fmt: skip
-        wait_until(lambda: "ready." in self.log("worker"), timeout=60, what="the Celery worker")
+        """The media worker (default and media queues), two processes, as `make run` starts it."""
+        self._start_celery("worker", [q for q in self.queues() if not q.endswith(".sweep")], 2)
+
+    def start_sweeper(self) -> None:
+        """The time-critical sweeps on their own worker, as `make run` starts it."""
+        self._start_celery("sweep", [q for q in self.queues() if q.endswith(".sweep")], 1)
 
     def start_beat(self) -> None:
         self._spawn("beat", [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
@@ -207,6 +218,7 @@ class Stack:
         self.start_redis()
         self.start_daphne()
         self.start_worker()
+        self.start_sweeper()
         self.start_beat()
 
     def ensure_running(self) -> None:
@@ -215,7 +227,12 @@ class Stack:
             self.s3.start()
         if self.redis is None or self.redis.poll() is not None:
             self.start_redis()
-        for name, start in (("daphne", self.start_daphne), ("worker", self.start_worker), ("beat", self.start_beat)):
+        for name, start in (
+            ("daphne", self.start_daphne),
+            ("worker", self.start_worker),
+            ("sweep", self.start_sweeper),
+            ("beat", self.start_beat),
+        ):
             if name not in self.procs or self.procs[name].poll() is not None:
                 self.procs.pop(name, None)
                 start()
