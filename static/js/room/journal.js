@@ -12,28 +12,17 @@
 // them. The database is its own ("liverec-chunks"), beside the upload queue's, whose name, store
 // and version must not change.
 
+import { openStore } from "./idb.js";
 import { STALE_MS, chunkKeyRange, chunkRecord, planRecovery, stalePages } from "./recovery.js";
 
 const DB_NAME = "liverec-chunks";
 const STORE = "chunks";
 const LOCK_PREFIX = "liverec-page:";
 
-function openDb() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: "key" });
-    req.onsuccess = () => {
-      req.result.onversionchange = () => req.result.close(); // never block a later version
-      resolve(req.result);
-    };
-    req.onerror = () => reject(req.error);
-  });
-}
-
 // enqueue(item): put a segment in the upload queue (resolves once it is stored);
 // queuedKeys(): the keys of the segments in the queue.
 export function createJournal({ pageId, enqueue, queuedKeys }) {
-  const dbPromise = openDb();
+  const idb = openStore(DB_NAME, STORE);
   const locks = navigator.locks;
   // This page's lock, held until the page is gone. No chunk is written before it is held, so no
   // other page can take these chunks for orphans; without it (refused), none is written at all.
@@ -51,7 +40,8 @@ export function createJournal({ pageId, enqueue, queuedKeys }) {
         resolve();
       });
   });
-  let chain = Promise.all([held, dbPromise]); // writes and drops, in the order they were asked for
+  // Writes and drops, in the order they were asked for, once the lock is held and the store open.
+  let chain = Promise.all([held, idb("readonly", () => undefined)]);
   let warned = false; // once a page (IndexedDB unavailable would say so every chunk)
 
   function later(fn) {
@@ -60,19 +50,6 @@ export function createJournal({ pageId, enqueue, queuedKeys }) {
       warned = true;
     });
     return chain;
-  }
-
-  function idb(mode, fn) {
-    return dbPromise.then(
-      (db) =>
-        new Promise((resolve, reject) => {
-          const tx = db.transaction(STORE, mode);
-          const result = fn(tx.objectStore(STORE));
-          tx.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
-          tx.onerror = () => reject(tx.error);
-          tx.onabort = () => reject(tx.error);
-        }),
-    );
   }
 
   const all = async () => (await idb("readonly", (store) => store.getAll())) || [];

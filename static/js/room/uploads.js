@@ -8,6 +8,7 @@
 // are sent by this one.
 
 import { csrfToken } from "./dom.js";
+import { openStore } from "./idb.js";
 import { segmentKey } from "./recovery.js";
 
 export { segmentKey };
@@ -17,35 +18,14 @@ const STORE = "segments";
 const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30000;
 
-function openDb() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: "key" });
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
 export function segmentUrl(item) {
   return `/rooms/${item.roomId}/recordings/${item.recUid}/tracks/${item.clientId}/segments/${item.seq}`;
 }
 
 export function createUploader({ roomId, onAcked = () => {} }) {
-  const dbPromise = openDb();
+  const idb = openStore(DB_NAME, STORE);
   let busy = false;
   let backoff = FIRST_BACKOFF_MS;
-
-  function idb(mode, fn) {
-    return dbPromise.then(
-      (db) =>
-        new Promise((resolve, reject) => {
-          const tx = db.transaction(STORE, mode);
-          const result = fn(tx.objectStore(STORE));
-          tx.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
-          tx.onerror = () => reject(tx.error);
-        }),
-    );
-  }
 
   async function pending() {
     return (await idb("readonly", (store) => store.getAll())) || [];
