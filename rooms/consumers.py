@@ -61,15 +61,24 @@ def _join_sync(room: Room, user: User, role: SessionRole, channel_name: str, *, 
     return {"session": session, "recording": recording_events.snapshot(recording)}
 
 
-@database_sync_to_async
-def _enter(user: Any, room_id: int, channel_name: str) -> tuple[Room, SessionRole, dict[str, Any]] | None:
-    """Authorise and join in one trip to the DB thread (a 1,000-person room joins through it)."""
+def _member(user: User | None, room_id: int) -> tuple[Room, SessionRole] | None:
+    """The room and `user`'s role in it, read afresh, if the room policy lets them in at all."""
     room = Room.objects.select_related("channel").filter(pk=room_id).first()
     if room is None or user is None:
         return None
     role = permissions.session_role(user, room)
     if role is None or not permissions.role_can(role, RoomAction.JOIN, room):
         return None
+    return room, role
+
+
+@database_sync_to_async
+def _enter(user: Any, room_id: int, channel_name: str) -> tuple[Room, SessionRole, dict[str, Any]] | None:
+    """Authorise and join in one trip to the DB thread (a 1,000-person room joins through it)."""
+    member = _member(user, room_id)
+    if member is None:
+        return None
+    room, role = member
     return room, role, _join_sync(room, user, role, channel_name, fresh=True)
 
 
@@ -102,12 +111,10 @@ def _reassess(user_id: int, room_id: int, channel_name: str, role: SessionRole) 
     None: they may no longer be in the room. A changed role moves the socket's presence to it.
     """
     user = User.objects.filter(pk=user_id).first()
-    room = Room.objects.select_related("channel").filter(pk=room_id).first()
-    if user is None or room is None:
+    member = _member(user, room_id)
+    if user is None or member is None:
         return None
-    new_role = permissions.session_role(user, room)
-    if new_role is None or not permissions.role_can(new_role, RoomAction.JOIN, room):
-        return None
+    room, new_role = member
     if new_role != role:
         services.change_presence_role(channel_name=channel_name, role=new_role)
     session = selectors.open_session(room=room)
