@@ -19,7 +19,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from core.events import Notice  # noqa: E402
+from recordings.notices import TEXTS  # noqa: E402
 
 GROUP = "bench.bare"
 
@@ -36,7 +36,7 @@ class BareRoomConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "go":
             await self.channel_layer.group_send(
-                GROUP, {"type": "room.event", "payload": Notice.of("recording_starting").payload()}
+                GROUP, {"type": "room.event", "payload": TEXTS.notice("recording_starting").payload()}
             )
 
     async def room_event(self, event: dict[str, Any]) -> None:

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "meetings",
     "recordings",
     "media_library",
+    "rooms",
     # The simulator (`manage.py simulate_meeting`), only where the `loadtest` extra is installed (decision 0009).
     *(["loadtest"] if all(importlib.util.find_spec(name) for name in ("websockets", "httpx")) else []),
 ]

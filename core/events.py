@@ -17,6 +17,7 @@ import logging
 import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 from weakref import WeakSet
 
@@ -25,8 +26,6 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-
-from core import notices
 
 logger = logging.getLogger(__name__)
 
@@ -122,18 +121,35 @@ class Progress(Event):
     state: str
 
 
+class Level(StrEnum):
+    INFO = "info"
+    SUCCESS = "success"
+    WARNING = "warning"
+    ERROR = "error"
+
+
 @dataclass(frozen=True)
 class Notice(Event):
-    """A text to show; `code` names it in core.notices (or a reason the server gives)."""
+    """A text to show; `code` names it in its app's `notices.TEXTS` (or a reason the server gives)."""
 
     TYPE: ClassVar[str] = "notice"
     code: str
     text: str
-    level: str = notices.Level.INFO
+    level: str = Level.INFO
 
-    @classmethod
-    def of(cls, code: str, *, level: str = notices.Level.INFO) -> Notice:
-        return cls(code=code, text=notices.text(code), level=level)
+
+class NoticeTexts(dict[str, str]):
+    """One app's notice texts, code -> the words people read (SPEC.md's, where it gives them).
+
+    Each text is written once, in the `notices.py` of the app whose events say it; templates and
+    the room's JavaScript get them all through `rooms.notices`.
+    """
+
+    def text(self, code: str) -> str:
+        return self[code]  # an unknown code is a programming error: it raises
+
+    def notice(self, code: str, *, level: str = Level.INFO) -> Notice:
+        return Notice(code=code, text=self[code], level=level)
 
 
 @dataclass(frozen=True)

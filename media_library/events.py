@@ -11,13 +11,14 @@ from collections.abc import Iterable
 
 from django.urls import reverse
 
-from core import events, notices
+from core import events
 from core.events import FileAvailable
 from media_library.models import RecordingNotice
+from media_library.notices import TEXTS
 
 
 def notice_text(notice: RecordingNotice) -> str:
-    return notices.text("file_available" if notice.entry_id else "file_available_owner_only")
+    return TEXTS.text("file_available" if notice.entry_id else "file_available_owner_only")
 
 
 def file_available(notice: RecordingNotice) -> FileAvailable:

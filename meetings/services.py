@@ -15,8 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core import events
-from core.events import Notice, SessionEnded, SessionState
-from core.notices import text as notices_text
+from core.events import SessionEnded, SessionState
 from meetings import signals
 from meetings.models import (
     Channel,
@@ -30,6 +29,7 @@ from meetings.models import (
     SessionRole,
     User,
 )
+from meetings.notices import TEXTS as NOTICES
 from meetings.permissions import LEADER_ROLES, is_leader
 
 
@@ -108,7 +108,7 @@ def seed_demo(*, password: str) -> DemoData:
 
 # --- Live sessions and presence ---------------------------------------------------------------
 
-# The notice text for each way a session ends (core.notices).
+# The notice text for each way a session ends (meetings.notices).
 SESSION_ENDED_CODE: dict[str, str] = {
     LiveSession.EndReason.ENDED_BY_HOST: "session_ended_by_host",
     LiveSession.EndReason.HOST_LEFT: "session_ended_host_left",
@@ -282,7 +282,7 @@ def end_session(*, session: LiveSession, reason: str, by: User | None = None, cl
         signals.session_ended.send(sender=LiveSession, session=session, reason=reason, by=by, room_closed=close_room)
         Presence.objects.filter(session=session).delete()
         code = SESSION_ENDED_CODE.get(reason, "session_ended")
-        events.send_on_commit(events.room_group(session.room_id), SessionEnded(reason=reason, text=notices_text(code)))
+        events.send_on_commit(events.room_group(session.room_id), SessionEnded(reason=reason, text=NOTICES.text(code)))
     return True
 
 
@@ -294,7 +294,7 @@ def go_live(*, session: LiveSession) -> bool:
     if went:
         group = events.room_group(session.room_id)
         events.send_many_on_commit(
-            [(group, SessionState(state=LiveSession.State.LIVE)), (group, Notice.of("broadcast_live"))]
+            [(group, SessionState(state=LiveSession.State.LIVE)), (group, NOTICES.notice("broadcast_live"))]
         )
     return bool(went)
 

@@ -13,9 +13,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from core import notices
 from recordings import pipeline, services
 from recordings.models import Recording
+from recordings.notices import TEXTS
 
 logger = logging.getLogger(__name__)
 
@@ -26,13 +26,13 @@ def sweep() -> dict[str, int]:
     done = {"recording_cap": 0, "no_media": 0, "processing": 0}
     for recording in Recording.objects.capturing().filter(cap_deadline__lte=now):
         stopped = services.stop_recording(
-            recording=recording, reason=Recording.StopReason.RECORDING_CAP, why=notices.text("recording_cap")
+            recording=recording, reason=Recording.StopReason.RECORDING_CAP, why=TEXTS.text("recording_cap")
         )
         done["recording_cap"] += stopped is not None
     for recording in Recording.objects.filter(state=Recording.State.STARTING, first_media_deadline__lte=now):
         failed = services.fail_recording(
             recording_id=recording.pk,
-            error=notices.text("recording_no_media"),
+            error=TEXTS.text("recording_no_media"),
             from_states=(Recording.State.STARTING,),
         )
         done["no_media"] += failed is not None

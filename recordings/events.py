@@ -1,6 +1,6 @@
 """What the room hears about its recording, built from the event catalogue (core.events).
 
-The texts are SPEC.md's, defined once in core.notices; this module decides who hears which.
+The texts are SPEC.md's, written once in recordings.notices; this module decides who hears which.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from core import events
-from core.events import Notice, Payload, Progress, RecordingState
-from core.notices import Level
+from core.events import Level, Notice, Payload, Progress, RecordingState
 from recordings.models import Recording
+from recordings.notices import TEXTS
 
 
 def snapshot(recording: Recording | None) -> Payload | None:
@@ -36,7 +36,7 @@ def snapshot(recording: Recording | None) -> Payload | None:
 def late_joiner_notice(snap: Payload) -> Notice:
     """Someone who joins while a recording runs is told, not only shown (SPEC step 6)."""
     code = "recording_started" if snap["state"] == Recording.State.RECORDING else "recording_starting"
-    return Notice(code="recording_in_progress", text=Notice.of(code).text)
+    return Notice(code="recording_in_progress", text=TEXTS.text(code))
 
 
 def broadcast_state(recording: Recording) -> None:
@@ -47,14 +47,14 @@ def announce_starting(recording: Recording) -> None:
     # The notice first: it is what people wait for; the state message follows it.
     group = events.room_group(recording.room_id)
     events.send_many_on_commit(
-        [(group, Notice.of("recording_starting")), (group, RecordingState(recording=snapshot(recording)))]
+        [(group, TEXTS.notice("recording_starting")), (group, RecordingState(recording=snapshot(recording)))]
     )
 
 
 def announce_recording(recording: Recording) -> None:
     group = events.room_group(recording.room_id)
     events.send_many_on_commit(
-        [(group, RecordingState(recording=snapshot(recording))), (group, Notice.of("recording_started"))]
+        [(group, RecordingState(recording=snapshot(recording))), (group, TEXTS.notice("recording_started"))]
     )
 
 
@@ -67,8 +67,8 @@ def announce_stopped(recording: Recording, *, why: str | None = None) -> None:
         sends.append(
             (events.leaders_group(room_id), Notice(code="recording_stop_reason", text=why, level=Level.WARNING))
         )
-    sends.append((events.leaders_group(room_id), Notice.of("recording_ended")))
-    sends.append((events.participants_group(room_id), Notice.of("recording_completed")))
+    sends.append((events.leaders_group(room_id), TEXTS.notice("recording_ended")))
+    sends.append((events.participants_group(room_id), TEXTS.notice("recording_completed")))
     events.send_many_on_commit(sends)
 
 
@@ -85,7 +85,7 @@ def announce_failed(recording: Recording, *, text: str) -> None:
 
 def announce_retrying(recording: Recording) -> None:
     events.send_on_commit(
-        events.leaders_group(recording.room_id), Notice.of("recording_publish_retry", level=Level.WARNING)
+        events.leaders_group(recording.room_id), TEXTS.notice("recording_publish_retry", level=Level.WARNING)
     )
 
 
@@ -103,6 +103,6 @@ def announce_held(recording: Recording) -> None:
         [
             (events.room_group(room_id), RecordingState(recording=snapshot(recording))),
             (events.leaders_group(room_id), progress_event(recording)),  # state "held": the progress bar goes
-            (events.leaders_group(room_id), Notice.of("recording_held", level=Level.WARNING)),
+            (events.leaders_group(room_id), TEXTS.notice("recording_held", level=Level.WARNING)),
         ]
     )

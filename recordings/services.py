@@ -23,12 +23,12 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core import notices
 from core.tasks import enqueue_on_commit
 from meetings import services as meeting_services
 from meetings.models import LiveSession, Room, User
 from recordings import events, signals, windows
 from recordings.models import Fragment, Recording, RecordingTransition, Segment, Track
+from recordings.notices import TEXTS
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ def begin_processing(*, recording_id: int) -> Recording | None:
     if not Segment.objects.filter(track__recording_id=recording_id).exists():
         return fail_recording(
             recording_id=recording_id,
-            error=notices.text("recording_no_media_before_stop"),
+            error=TEXTS.text("recording_no_media_before_stop"),
             from_states=(S.STOPPING,),
         )
     with transaction.atomic():  # the state and its due step together: never processing with nothing due

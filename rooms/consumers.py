@@ -23,7 +23,7 @@ from django.conf import settings
 
 from core import events
 from core.events import Ack, ClockProbe, Error, Event, Payload, SessionEnded, State
-from core.notices import text as notice_text
+from meetings import notices as meeting_notices
 from meetings import permissions, selectors, services
 from meetings.models import LiveSession, Room, SessionRole, User
 from meetings.permissions import RoomAction
@@ -348,7 +348,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if now.session is None:  # it ended while this socket heard nothing of it
             reason = now.ended.end_reason if now.ended is not None else LiveSession.EndReason.ENDED_BY_HOST
             code = services.SESSION_ENDED_CODE.get(reason, "session_ended")
-            await self._send(SessionEnded(reason=reason, text=notice_text(code)))
+            await self._send(SessionEnded(reason=reason, text=meeting_notices.TEXTS.text(code)))
             await self._close(CLOSE_SESSION_ENDED)
         elif changed or tell:
             await self._send(self._state(now.session, now.recording))

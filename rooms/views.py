@@ -16,12 +16,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from core import notices
 from meetings import permissions, selectors, services
 from meetings.http import AuthenticatedHttpRequest
 from meetings.models import Room, SessionRole
 from meetings.permissions import RoomAction
 from recordings import selectors as recording_selectors
+from rooms.notices import ALL
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def room_page(request: AuthenticatedHttpRequest, room_id: int) -> HttpResponse:
         "wsPath": f"/ws/rooms/{room.pk}/",
         "mediaPanelUrl": reverse("media_library:room_media_panel", args=[room.pk]),
         "homeUrl": reverse("home"),
-        "texts": notices.TEXTS,
+        "texts": ALL,
     }
     see_held = permissions.role_can(role, RoomAction.SEE_HELD_RECORDINGS, room)
     return render(

@@ -1,7 +1,7 @@
 // The live room's entry point: wires the socket, the pure state reducer, capture, the upload queue
 // and the view modules together. Everything the page needs from the server comes in
 // #room-config (json_script): roomId, role, isLeader, broadcast, wsPath, mediaPanelUrl, homeUrl
-// and texts (core/notices.py). State markers for tests and styles live on #room as data-*:
+// and texts (each app's notices.py, gathered in rooms/notices.py). State markers for tests and styles live on #room as data-*:
 // data-ready, data-recording, data-progress, data-capturing, data-segments-acked.
 
 import { createCapture, randomId } from "./capture.js";

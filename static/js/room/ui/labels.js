@@ -1,5 +1,5 @@
 // The room's own chrome labels (button captions, status words). Notice texts are not here: the
-// server sends them, or they come from core/notices.py through config.texts[code].
+// server sends them, or they come from the apps' notices.py through config.texts[code].
 
 export const LABELS = {
   connecting: "Connecting…",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import template
 
-from core import notices
+from rooms.notices import ALL
 
 register = template.Library()
 
@@ -10,4 +10,4 @@ register = template.Library()
 @register.simple_tag
 def notice_text(code: str) -> str:
     """`{% notice_text "recording_confirm" %}`: a notice text from its one definition."""
-    return notices.text(code)
+    return ALL.text(code)

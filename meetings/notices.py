@@ -1,0 +1,18 @@
+"""What people are told about the session, and what the room page says about their devices."""
+
+from __future__ import annotations
+
+from core.events import NoticeTexts
+
+TEXTS = NoticeTexts(
+    broadcast_live="The broadcast is live.",
+    session_ended="The session has ended.",
+    session_ended_by_host="The host ended the session for everyone.",
+    session_ended_host_left="The session has ended: no host or moderator came back within the time-out.",
+    session_ended_session_cap="The session has reached the room's maximum length and has ended.",
+    session_ended_room_closed="The host closed the room.",
+    # Said by the browser itself (room_config.texts).
+    no_devices="No camera or microphone: you joined without them.",
+    screen_share_not_started="Screen sharing was not started.",
+    not_allowed="You can no longer join this room.",
+)
