@@ -44,31 +44,29 @@ def test_publish_creates_a_ready_entry_with_file_poster_and_facts(cast, publish,
     assert stored_files(library_settings) == sorted([entry.file.name, entry.poster.name])
 
 
+def library_footprint(media: Path) -> tuple[object, ...]:
+    """Everything a publish makes: rows of each kind and the stored files."""
+    return (
+        MediaEntry.objects.count(),
+        EntryCollaborator.objects.count(),
+        ChannelPublication.objects.count(),
+        RecordingNotice.objects.count(),
+        Folder.objects.count(),
+        stored_files(media),
+    )
+
+
 @pytest.mark.django_db
 def test_publish_twice_gives_one_entry_one_file_one_set_of_notices(
     cast, publish, mp4_file, library_settings, django_capture_on_commit_callbacks
 ) -> None:
     entry = publish("channel")
     recording = entry.source_recording
-    before = (
-        MediaEntry.objects.count(),
-        EntryCollaborator.objects.count(),
-        ChannelPublication.objects.count(),
-        RecordingNotice.objects.count(),
-        Folder.objects.count(),
-        stored_files(library_settings),
-    )
+    before = library_footprint(library_settings)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         again = services.publish_recording(recording=recording, mp4_path=str(mp4_file()))
     assert again.pk == entry.pk
-    after = (
-        MediaEntry.objects.count(),
-        EntryCollaborator.objects.count(),
-        ChannelPublication.objects.count(),
-        RecordingNotice.objects.count(),
-        Folder.objects.count(),
-        stored_files(library_settings),
-    )
+    after = library_footprint(library_settings)
     assert after == before
     assert callbacks == []  # nobody is told twice
     assert RecordingTransition.objects.filter(recording=recording, to_state="available").count() == 1
