@@ -207,6 +207,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self._send(ClockProbe(server_time=time.time()))
 
     async def disconnect(self, code: int) -> None:
+        self.gone = True  # a presence flush already under way must not register this socket again
         batcher.forget(self.channel_name)
         events.subscription_watch.forget(self)
         await self._leave_groups()
@@ -256,7 +257,13 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await self._send(ClockProbe(server_time=time.time()))
 
     async def rejoin(self) -> None:
-        """Our presence expired while the tab slept: register again rather than vanish."""
+        """Our presence expired while the tab slept: register again rather than vanish.
+
+        Never after the socket went: the batcher may have taken it into a flush just before, and
+        a presence registered for a closed socket would cancel the host-left time-out.
+        """
+        if getattr(self, "gone", False) or getattr(self, "closed", False):
+            return
         await _join(self.room, self.user, self.role, self.channel_name)
 
     async def cmd_clock_reply(self, content: Payload, ref: Any) -> None:
