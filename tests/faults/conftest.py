@@ -254,7 +254,10 @@ def wait_until(check: Callable[[], bool], *, timeout: float, what: str, every: f
     raise AssertionError(f"{what} not there after {timeout:.0f} s")
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: the stack's beat, sweep and workers work on the shared test database,
+# so left running they would schedule and compose windows of later tests' recordings (seen as a CI
+# failure of tests/pipeline, whose eager composition raced the stack's real worker).
+@pytest.fixture(scope="module")
 def stack(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("faults")
     redis_port = free_port()
