@@ -40,8 +40,9 @@ from django.views import defaults
 logger = logging.getLogger(__name__)
 
 SECURITY_LOGGER = "django.security"
-# Said by Django's technical 404 and 500 pages (HTML and text) and by no page of ours.
-TECHNICAL_PAGE = re.compile(rb"because you have (?:<code>)?DEBUG = True")
+# Said by Django's technical 404, 500 and CSRF-failure pages (HTML and text) and by no page of ours.
+# The CSRF page breaks the line inside "DEBUG =\n  True": any white space between the words.
+TECHNICAL_PAGE = re.compile(rb"because you have (?:<code>)?DEBUG\s*=\s*True")
 
 
 def one_line_refusals(record: logging.LogRecord) -> bool:

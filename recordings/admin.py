@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from recordings import pipeline, services
 from recordings.models import Fragment, Recording, RecordingTransition, Segment, Track
+from recordings.templatetags import units
 
 # State is moved only by services (a state machine); the admin shows it and never edits it.
 RECORDING_MACHINE_FIELDS = (
@@ -21,7 +22,7 @@ RECORDING_MACHINE_FIELDS = (
     "stopped_at",
     "processed_at",
     "available_at",
-    "duration",
+    "duration_display",
     "progress",
     "error",
     "output_path",
@@ -60,12 +61,12 @@ class RecordingAdmin(admin.ModelAdmin):
     list_display = (
         "pk",
         "room",
-        "started_by",
         "state",
+        "duration_display",  # early: with the admin's side bars at 1280 px, the last columns scroll out of view
         "progress_bar",
+        "started_by",
         "stop_reason",
         "created_at",
-        "duration",
         "short_error",
     )
     list_filter = ("state", "stop_reason", "room__kind", "room__mode")
@@ -73,9 +74,14 @@ class RecordingAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     autocomplete_fields = ("room", "session", "started_by")
     readonly_fields = RECORDING_MACHINE_FIELDS
+    exclude = ("duration",)  # shown readable (duration_display) and, as all machine fields, never edited
     inlines = [TrackInline, FragmentInline, TransitionInline]
 
     actions = ["retry_from_segments", "retry_publishing", "publish_held"]
+
+    @admin.display(description="Duration", ordering="duration")
+    def duration_display(self, obj: Recording) -> str:
+        return units.duration(obj.duration) or "–"
 
     @admin.display(description="Error")
     def short_error(self, obj: Recording) -> str:
@@ -134,10 +140,18 @@ class RecordingTransitionAdmin(admin.ModelAdmin):
     readonly_fields = ("at",)
 
 
-class SegmentInline(admin.TabularInline):
+class SegmentSize:
+    """A segment's size readable ("412.3 KB"), sorted on the byte count."""
+
+    @admin.display(description="Size", ordering="size")
+    def size_display(self, obj: Segment) -> str:
+        return units.size(obj.size)
+
+
+class SegmentInline(SegmentSize, admin.TabularInline):
     model = Segment
     extra = 0
-    fields = ("seq", "start", "duration", "size", "path", "received_at")
+    fields = ("seq", "start", "duration", "size_display", "path", "received_at")
     readonly_fields = fields
 
 
@@ -151,8 +165,8 @@ class TrackAdmin(admin.ModelAdmin):
 
 
 @admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
-    list_display = ("pk", "track", "seq", "start", "duration", "size", "received_at")
+class SegmentAdmin(SegmentSize, admin.ModelAdmin):
+    list_display = ("pk", "track", "seq", "start", "duration", "size_display", "received_at")
     search_fields = ("track__recording__room__title", "path", "sha256")
     readonly_fields = ("received_at",)
     autocomplete_fields = ("track",)

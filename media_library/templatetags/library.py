@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from django import template
 from django.http import HttpRequest
+from django.urls import reverse
+
+from recordings.templatetags.units import duration as format_duration
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -16,18 +20,8 @@ if TYPE_CHECKING:
 register = template.Library()
 
 
-@register.filter
-def duration(seconds: float | int | None) -> str:
-    """1:02:03 for an hour and more, 2:03 below; empty when unknown."""
-    if seconds is None:
-        return ""
-    try:
-        total = int(round(float(seconds)))
-    except (TypeError, ValueError):
-        return ""
-    hours, rest = divmod(max(total, 0), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+# The product's one rule for durations (whole seconds, truncated like the player), shared with the admin.
+duration = register.filter("duration", format_duration)
 
 
 @register.simple_tag
@@ -49,3 +43,10 @@ def my_role(entry: MediaEntry, user: User | AnonymousUser) -> str:
     if entry.creator_id == user.pk:
         return "Creator"
     return ROLE_LABELS.get(getattr(entry, "my_collab_role", None) or "", "")
+
+
+@register.simple_tag
+def entry_url(entry: MediaEntry, origin: str = "") -> str:
+    """An entry's page, saying where it was opened from (`from`, see media_library/origins.py)."""
+    url = reverse("media_library:entry", args=[entry.pk])
+    return f"{url}?{urlencode({'from': origin}, safe=':')}" if origin else url

@@ -46,21 +46,29 @@ def browser(live_server_process) -> Iterator[object]:  # noqa: F811  (the server
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
+def new_page(browser, live, username: str | None, *, width: int = 1366, **options: object):  # noqa: F811
+    """A page in a fresh context (camera and microphone allowed), signed in through the login page as
+    a person would, unless `username` is None (anonymous)."""
+    context = browser.new_context(viewport={"width": width, "height": 800}, **options)
+    context.grant_permissions(["camera", "microphone"], origin=live.url)
+    page = context.new_page()
+    if username is not None:
+        page.goto(live.url + "/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(live.url + "/")
+    return page
+
+
 @pytest.fixture
 def sign_in(browser, live):  # noqa: F811
     """Open a fresh browser context and sign in through the login page, as a person would."""
     contexts = []
 
     def _sign_in(username: str):
-        context = browser.new_context(viewport={"width": 1366, "height": 800})
-        context.grant_permissions(["camera", "microphone"], origin=live.url)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(live.url + "/login/")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(live.url + "/")
+        page = new_page(browser, live, username)
+        contexts.append(page.context)
         return page
 
     yield _sign_in

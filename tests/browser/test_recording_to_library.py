@@ -70,7 +70,7 @@ def test_record_publish_play_and_share(live, demo, sign_in, join_room) -> None:
     host.goto(f"{live.url}/rooms/{room.pk}/media/")
     host.get_by_role("link", name="Recordings").first.click()
     host.get_by_role("link", name=entry.title).first.click()
-    host.wait_for_url(f"{live.url}/media/{entry.pk}/")
+    host.wait_for_url(f"{live.url}/media/{entry.pk}/?from=room:{room.pk}")  # the breadcrumb leads back there
     assert_plays(host)
 
     # The participant and an outsider cannot open it.

@@ -130,7 +130,8 @@ def world(cast, publish):
 
 def listed_somewhere(client, entry: MediaEntry, user: User | None) -> bool:
     """Does the entry appear in a listing this person can open (My Media, channel tab, admin)?"""
-    marker = f'href="/media/{entry.pk}/"'
+    # A list's link says where it was opened from (`from`); a notice's link does not.
+    markers = (f'href="/media/{entry.pk}/"', f'href="/media/{entry.pk}/?from=')
     pages = ["/my-media/"]
     if entry.room and entry.room.channel_id:
         pages.append(f"/channels/{entry.room.channel.slug}/media/")
@@ -144,7 +145,7 @@ def listed_somewhere(client, entry: MediaEntry, user: User | None) -> bool:
         if response.status_code != 200:
             continue
         html = response.content.decode()
-        if marker in html or (marker_admin and marker_admin in html):
+        if any(marker in html for marker in markers) or (marker_admin and marker_admin in html):
             return True
     return False
 

@@ -51,7 +51,7 @@ def test_my_media_lists_owned_created_and_collaborated_newest_first(client, cast
     html = client.get("/my-media/").content.decode()
     for entry in (single, *own, shared):
         assert f'href="/media/{entry.pk}/"' in html
-    assert f'href="/media/{hidden.pk}/"' not in html
+    assert f'href="/media/{hidden.pk}/' not in html
     positions = [html.index(f'href="/media/{e.pk}/"') for e in (single, own[1], own[0])]
     assert positions == sorted(positions)  # newest first
     assert "Co-viewer" in html and "Owner" in html
@@ -138,7 +138,8 @@ def test_channel_media_tab_for_members_only(client, cast, publish) -> None:
         response = client.get(f"/channels/{slug}/media/")
         assert response.status_code == 200, username
         html = response.content.decode()
-        assert f'href="/media/{entry.pk}/"' in html and f'href="/media/{unpublished.pk}/"' not in html
+        assert f'href="/media/{entry.pk}/?from=channel:{slug}"' in html, username
+        assert f'href="/media/{unpublished.pk}/' not in html
     for username in ("outsider", "participant", "coeditor"):
         client.force_login(cast.users[username])
         assert client.get(f"/channels/{slug}/media/").status_code == 404, username

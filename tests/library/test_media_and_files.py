@@ -56,10 +56,11 @@ def test_recordings_folder_shows_recordings_only_to_people_with_access(client, c
     top = client.get(f"/rooms/{room.pk}/media/").content.decode()
     assert "Recordings" in top and f"?folder={folder.pk}" in top
     inside = client.get(f"/rooms/{room.pk}/media/?folder={folder.pk}").content.decode()
-    assert f'href="/media/{entry.pk}/"' in inside and 'data-stream-url="/media/' in inside
+    link = f'href="/media/{entry.pk}/?from=room:{room.pk}"'  # its breadcrumb leads back to this room
+    assert link in inside and 'data-stream-url="/media/' in inside
     client.force_login(cast.users["moderator"])  # a leader, but without access to this recording
     inside = client.get(f"/rooms/{room.pk}/media/?folder={folder.pk}").content.decode()
-    assert f'href="/media/{entry.pk}/"' not in inside and "appear here once" in inside
+    assert f'href="/media/{entry.pk}/' not in inside and "appear here once" in inside
 
 
 @pytest.mark.django_db
@@ -90,7 +91,7 @@ def test_uploaded_files_are_shared_with_the_rooms_leaders_only(client, cast) -> 
     upload(client, room, "agenda.txt", b"1. recording", "text/plain")
     entry = MediaEntry.objects.get(title="agenda.txt")
     client.force_login(cast.users["host"])  # another leader sees and opens it
-    assert f'href="/media/{entry.pk}/"' in client.get(f"/rooms/{room.pk}/media/").content.decode()
+    assert f'href="/media/{entry.pk}/?from=room:{room.pk}"' in client.get(f"/rooms/{room.pk}/media/").content.decode()
     assert client.get(f"/media/{entry.pk}/stream/").status_code == 200
     assert client.get(f"/media/{entry.pk}/download/").status_code == 200
     assert client.post(f"/media/{entry.pk}/delete/", {"confirm": "yes"}).status_code == 403  # not the owner

@@ -14,7 +14,7 @@ import { createConnectionStatus } from "./ui/connection.js";
 import { createDevices } from "./ui/devices.js";
 import { wireDialog, wireMenu } from "./ui/dialogs.js";
 import { createMediaPanel } from "./ui/media-panel.js";
-import { noticeLevel, showNotice } from "./ui/notices.js";
+import { enhanceShownNotices, noticeLevel, showNotice } from "./ui/notices.js";
 import { createProgressBar } from "./ui/progress.js";
 import { createRecordingIndicator } from "./ui/recording.js";
 import { createUploader } from "./uploads.js";
@@ -66,20 +66,20 @@ function dispatch(event) {
 function effects(message) {
   switch (message.type) {
     case "notice":
-      showNotice(message.text, { level: noticeLevel(message.level) });
+      showNotice(message.text, { level: noticeLevel(message.level), code: message.code });
       break;
     case "file_available":
-      showNotice(message.text, { level: "success", link: message.url, sticky: true });
+      showNotice(message.text, { level: "success", code: "file_available", link: message.url, sticky: true });
       if (message.seen_url) {
         // Seen here, live: it must not be shown again on the next page load.
         fetch(message.seen_url, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() } });
       }
       break;
     case "session_ended":
-      showNotice(message.text, { level: "warning", sticky: true });
+      showNotice(message.text, { level: "warning", code: "session_ended", sticky: true });
       break;
     case "error":
-      showNotice(message.error, { level: "error" });
+      showNotice(message.error, { level: "error", code: "error" });
       break;
     default:
       break;
@@ -94,16 +94,18 @@ const socket = createSocket({
   },
   onStatus: (status) => {
     dispatch({ type: "connection", status });
-    if (status === "not_allowed") showNotice(texts.not_allowed, { level: "error", sticky: true });
+    if (status === "not_allowed") showNotice(texts.not_allowed, { level: "error", code: "not_allowed", sticky: true });
   },
 });
 
 // --- controls of hosts and moderators ---------------------------------------------------------
 if (config.isLeader) {
   const menu = wireMenu($("btn-more"), $("more-menu"));
-  const startDlg = wireDialog($("dlg-start"), $("dlg-start-confirm"), () => socket.command("start_recording"));
-  const stopDlg = wireDialog($("dlg-stop"), $("dlg-stop-confirm"), () => socket.command("stop_recording"));
-  const endDlg = wireDialog($("dlg-end"), $("dlg-end-confirm"), () => socket.command("end_session"));
+  // Where the focus goes when what opened a dialog is gone (the square stop button, once stopped).
+  const fallback = { fallback: () => menu.button };
+  const startDlg = wireDialog($("dlg-start"), $("dlg-start-confirm"), () => socket.command("start_recording"), fallback);
+  const stopDlg = wireDialog($("dlg-stop"), $("dlg-stop-confirm"), () => socket.command("stop_recording"), fallback);
+  const endDlg = wireDialog($("dlg-end"), $("dlg-end-confirm"), () => socket.command("end_session"), fallback);
   const closeRoom = $("dlg-end-close");
   if (closeRoom) {
     // Broadcast rooms: closing the room completely is what lets the recording appear.
@@ -116,16 +118,18 @@ if (config.isLeader) {
     panel: $("media-panel"),
     body: $("media-panel-body"),
     closeButton: $("media-panel-close"),
+    title: $("media-panel-title"),
     url: config.mediaPanelUrl,
   });
-  menu.item($("menu-record"), () => startDlg.showModal());
-  menu.item($("menu-stop"), () => stopDlg.showModal());
-  menu.item($("menu-media"), () => mediaPanel.open());
-  $("rec-stop").addEventListener("click", () => stopDlg.showModal());
-  $("btn-end").addEventListener("click", () => endDlg.showModal());
+  menu.item($("menu-record"), (opener) => startDlg.open(opener));
+  menu.item($("menu-stop"), (opener) => stopDlg.open(opener));
+  menu.item($("menu-media"), (opener) => mediaPanel.open(opener));
+  $("rec-stop").addEventListener("click", (e) => stopDlg.open(e.currentTarget));
+  $("btn-end").addEventListener("click", (e) => endDlg.open(e.currentTarget));
 }
 
 // --- start ------------------------------------------------------------------------------------
+enhanceShownNotices();
 views.forEach((view) => view.render(state, null));
 journal.recoverOrphans(); // the unfinished segments of pages gone before this one are queued
 devices.open().finally(() => {

@@ -36,7 +36,7 @@ export function createDevices({ texts, notify, onScreenChange = () => {} }) {
     if (hasVideo) $("self-video").srcObject = camStream;
     cam.disabled = !hasVideo;
     mic.disabled = !camStream || camStream.getAudioTracks().length === 0;
-    if (!camStream) notify(texts.no_devices, { level: "warning" });
+    if (!camStream) notify(texts.no_devices, { level: "warning", code: "no_devices" });
   }
 
   function toggleTracks(kind, button) {
@@ -61,7 +61,7 @@ export function createDevices({ texts, notify, onScreenChange = () => {} }) {
     try {
       screenStream = await navigator.mediaDevices.getDisplayMedia({ video: { width: 1920, height: 1080 }, audio: false });
     } catch (err) {
-      notify(texts.screen_share_not_started, { level: "warning" });
+      notify(texts.screen_share_not_started, { level: "warning", code: "screen_share_not_started" });
       return;
     }
     showShared(screenStream);

@@ -16,4 +16,6 @@ export const LABELS = {
   stopSharing: "Stop sharing",
   open: "Open",
   panelFailed: "Media and Files could not be opened.",
+  dismiss: "Dismiss",
+  dismissNotice: "Dismiss notice",
 };

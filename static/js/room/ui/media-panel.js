@@ -10,6 +10,7 @@
 // later too.
 
 import { csrfToken } from "../dom.js";
+import { focusFirst } from "./dialogs.js";
 import { LABELS } from "./labels.js";
 
 export function installSubmitOnChange(doc = document) {
@@ -34,14 +35,24 @@ export function panelPostUrl(action) {
   return action + (action.includes("?") ? "&" : "?") + "panel=1";
 }
 
-export function createMediaPanel({ panel, body, closeButton, url }) {
+export function createMediaPanel({ panel, body, closeButton, title, url }) {
+  let returnTo = null;
+
   async function load(href, init = {}) {
+    const hadFocus = panel.contains(document.activeElement);
     try {
       const response = await fetch(href, { credentials: "same-origin", ...init });
-      if (response.status >= 500) return failed(body);
-      body.innerHTML = await response.text(); // our own server's fragment (4xx: its .mf-error)
+      if (response.status >= 500) failed(body);
+      else body.innerHTML = await response.text(); // our own server's fragment (4xx: its .mf-error)
     } catch (err) {
       failed(body);
+    }
+    // The link or form that had the focus is gone with the old fragment: keep the focus in the
+    // drawer, on what was done (its status line) if it says so, else on the drawer's title.
+    if (hadFocus && !panel.contains(document.activeElement)) {
+      const done = body.querySelector(".mf-done, .mf-error");
+      if (done) done.tabIndex = -1;
+      (done || title).focus();
     }
   }
 
@@ -61,12 +72,36 @@ export function createMediaPanel({ panel, body, closeButton, url }) {
       headers: { "X-CSRFToken": csrfToken() },
     });
   });
-  closeButton.addEventListener("click", () => (panel.hidden = true));
 
-  function open() {
+  function close() {
+    if (panel.hidden) return;
+    panel.hidden = true;
+    const target = returnTo;
+    returnTo = null;
+    focusFirst(target);
+  }
+
+  closeButton.addEventListener("click", close);
+  // Escape closes an open row menu (<details>) first, then the drawer.
+  panel.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape") return;
+    e.preventDefault();
+    const openMenu = e.target.closest && e.target.closest("details[open]");
+    if (openMenu && panel.contains(openMenu)) {
+      openMenu.open = false;
+      openMenu.querySelector("summary").focus();
+      return;
+    }
+    close();
+  });
+
+  // `opener`: where the focus goes back to when the drawer closes.
+  function open(opener = document.activeElement) {
+    returnTo = opener;
     panel.hidden = false;
+    title.focus();
     load(url);
   }
 
-  return { open };
+  return { open, close };
 }

@@ -17,6 +17,7 @@ export function createRecordingIndicator({ root }) {
   const status = $("rec-status");
   const label = $("rec-label");
   const counter = $("rec-counter"); // hosts and moderators only
+  const counterLabel = $("rec-counter-label"); // its name, hidden with it
   const stop = $("rec-stop");
   const menuRecord = $("menu-record");
   const menuStop = $("menu-stop");
@@ -40,7 +41,7 @@ export function createRecordingIndicator({ root }) {
     status.dataset.state = view.state;
     label.textContent = view.starting ? LABELS.startingRecording : LABELS.recording;
     root.dataset.recording = view.state;
-    if (counter) counter.hidden = !view.counter;
+    if (counter) counter.hidden = counterLabel.hidden = !view.counter;
     if (stop) stop.hidden = !view.stopButton;
     if (menuRecord) menuRecord.hidden = !view.menuRecord;
     if (menuStop) menuStop.hidden = !view.menuStop;
