@@ -67,6 +67,16 @@ INSTALLED_APPS = [
     "recordings",
     "media_library",
     "rooms",
+    "webhooks",  # signed events to other systems (docs/integrations.md, decision 0020)
+    # The REST API (docs/integrations.md), its OpenAPI schema, and Swagger UI / Redoc served from here.
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
+    # LTI 1.3 launches from learning platforms (docs/integrations.md "LTI 1.3", decision 0021):
+    # django-lti's registrations, deployments and keys (lti_tool), the product's edge (lti).
+    "lti_tool",
+    "lti",
     # The simulator (`manage.py simulate_meeting`), only where the `loadtest` extra is installed (decision 0009).
     *(["loadtest"] if all(importlib.util.find_spec(name) for name in ("websockets", "httpx")) else []),
 ]
@@ -241,6 +251,9 @@ TASK_QUEUES = {
     # The sweeps act on deadlines (host left, caps, lost work): their own worker, never behind
     # composition (issue 10: discarded 18 times while both processes composed).
     "sweep": f"{DEPLOYMENT_NAMESPACE}.sweep",
+    # Outgoing webhook calls (up to WEBHOOK_TIMEOUT_SECONDS each): a slow receiver waits here,
+    # never in front of a recording's work or a deadline (docs/decisions/0020).
+    "webhooks": f"{DEPLOYMENT_NAMESPACE}.webhooks",
 }
 CELERY_TASK_QUEUES = tuple(Queue(name) for name in TASK_QUEUES.values())
 CELERY_TASK_DEFAULT_QUEUE = TASK_QUEUES["default"]
@@ -250,6 +263,8 @@ CELERY_TASK_ROUTES = {
     "media_library.tasks.publish_recording": {"queue": TASK_QUEUES["media"]},
     "meetings.tasks.sweep_sessions": {"queue": TASK_QUEUES["sweep"]},
     "recordings.tasks.sweep_recordings": {"queue": TASK_QUEUES["sweep"]},
+    "webhooks.tasks.deliver": {"queue": TASK_QUEUES["webhooks"]},
+    "webhooks.tasks.sweep_deliveries": {"queue": TASK_QUEUES["sweep"]},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -274,6 +289,29 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SWEEP_INTERVAL_SECONDS,
         "options": {"expires": SWEEP_INTERVAL_SECONDS * 2},
     },
+}
+# --- Webhooks (webhooks/, docs/integrations.md "Webhooks", decision 0020)
+# One HTTP try waits at most this long for each step (connect, send, each read) of the answer.
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Seconds from a failed try to the next; after the last one the delivery has failed. The default
+# makes 10 tries over ~34 hours (the last 34 h after the first), so a receiver down a day still gets it.
+WEBHOOK_RETRY_SCHEDULE_SECONDS = [
+    float(s) for s in env_list("WEBHOOK_RETRY_SCHEDULE_SECONDS", ["5", "30", "120", "600", "3600", "10800",
+                                                                 "21600", "43200", "43200"])
+]  # fmt: skip
+# After a secret rotation the previous secret signs too (a second signature) for this long.
+WEBHOOK_SECRET_OVERLAP_SECONDS = env_float("WEBHOOK_SECRET_OVERLAP_SECONDS", 24 * 60 * 60)
+# Receivers on loopback, private, link-local or reserved addresses are refused (SSRF) unless set.
+WEBHOOK_ALLOW_INTERNAL_TARGETS = env_bool("WEBHOOK_ALLOW_INTERNAL_TARGETS", False)
+# Absolute links in payloads (an entry's page, its download) start with this.
+WEBHOOK_SITE_URL = os.environ.get("WEBHOOK_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A delivery queued this long ago and never sent (its task lost with Redis) is queued again.
+WEBHOOK_REQUEUE_SECONDS = env_float("WEBHOOK_REQUEUE_SECONDS", 60)
+WEBHOOK_SWEEP_SECONDS = env_float("WEBHOOK_SWEEP_SECONDS", 5)
+CELERY_BEAT_SCHEDULE["sweep-webhooks"] = {
+    "task": "webhooks.tasks.sweep_deliveries",
+    "schedule": WEBHOOK_SWEEP_SECONDS,
+    "options": {"expires": WEBHOOK_SWEEP_SECONDS * 2},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / f"celerybeat-schedule-{DEPLOYMENT_NAMESPACE}")
 
@@ -326,6 +364,55 @@ COMPOSE_FROM_INGEST = env_bool("COMPOSE_FROM_INGEST", True)
 PUBLISH_MAX_ATTEMPTS = env_int("PUBLISH_MAX_ATTEMPTS", 6)
 PUBLISH_RETRY_BASE_SECONDS = env_float("PUBLISH_RETRY_BASE_SECONDS", 30)
 PUBLISH_RETRY_MAX_SECONDS = env_float("PUBLISH_RETRY_MAX_SECONDS", 600)
+
+# The REST API (api/, docs/integrations.md, decision 0019): personal tokens or the browser's
+# session (with CSRF), JSON only, every error as RFC 9457 problem details, a rate per token.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # checks CSRF on unsafe methods
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": os.environ.get("API_THROTTLE_RATE", "600/minute")},
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pages",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Meetings API",
+    "DESCRIPTION": "Rooms, recordings and media entries. Authenticate with a personal API token "
+    "(`Authorization: Bearer <token>`, created under Settings → API tokens).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RoomKindEnum": "meetings.models.Room.Kind",
+        "EntryKindEnum": "media_library.models.MediaEntry.Kind",
+        "EntryStatusEnum": "media_library.models.MediaEntry.Status",
+        "RecordingStateEnum": "recordings.models.Recording.State",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.problems.document_problems",
+    ],
+    # Served from the product itself (drf-spectacular-sidecar), never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+API_TOKEN_LAST_USED_RESOLUTION_SECONDS = env_float("API_TOKEN_LAST_USED_RESOLUTION_SECONDS", 60)
+
+# --- LTI 1.3 (lti/, docs/integrations.md "LTI 1.3", decision 0021)
+# Fetching a platform's JWKS waits at most this long (each step): a slow platform never holds a thread.
+LTI_HTTP_TIMEOUT_SECONDS = env_float("LTI_HTTP_TIMEOUT_SECONDS", 10)
+# A launch's nonce is remembered as spent this long: longer than pylti1p3 keeps an issued nonce (a day).
+LTI_USED_NONCE_SECONDS = env_int("LTI_USED_NONCE_SECONDS", 2 * 24 * 60 * 60)
+# The Deep Linking picker's choice must come back within this.
+LTI_DEEP_LINK_MAX_AGE_SECONDS = env_int("LTI_DEEP_LINK_MAX_AGE_SECONDS", 60 * 60)
 
 LOGGING = {
     "version": 1,

@@ -48,4 +48,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("rooms.urls")),
     path("", include("media_library.urls")),
+    path("", include("api.urls")),  # /api/v1/ (docs/integrations.md) and the API tokens settings page
+    path("", include("webhooks.urls")),  # a room owner's webhooks page (docs/integrations.md)
+    path("", include("lti.urls")),  # /lti/: LTI 1.3 login, launch, JWKS, Deep Linking (docs/integrations.md)
 ]

@@ -179,3 +179,17 @@ def unseen_notices(*, user: User) -> list[RecordingNotice]:
         .select_related("entry")
         .order_by("-created_at", "-pk")[:NOTICES_SHOWN]
     )
+
+
+def room_recordings_page(*, user: User, room: Room, q: str = "", page: str | int | None = 1) -> Page:
+    """The recordings of one room that `user` may list, newest first (an LTI course's Media Gallery).
+
+    SPEC's access to recordings, nothing more: visible_entries() decides; this only narrows to the room.
+    """
+    entries = (
+        _search(permissions.visible_entries(user).filter(room=room, source_recording__isnull=False), q)
+        .select_related("owner")
+        .only(*CARD_FIELDS)
+        .order_by("-created_at", "-pk")
+    )
+    return _attach_my_roles(_paged(entries, page), user)

@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from media_library import conf, events, permissions, probe, storage
+from media_library import conf, events, permissions, probe, signals, storage
 from media_library.models import (
     ChannelPublication,
     EntryCollaborator,
@@ -428,6 +428,7 @@ def delete_entry(*, entry: MediaEntry) -> None:
             storage.delete_quietly(backend, name)
 
     with transaction.atomic():
+        signals.entry_deleted.send(sender=MediaEntry, entry=entry)
         entry.delete()
         # After commit: a rolled-back delete must not have lost the file.
         transaction.on_commit(delete_files)

@@ -27,8 +27,21 @@ class TokenConverter:
         return value
 
 
+class SignedConverter:
+    """A signed link's value (django.core.signing: URL-safe base64 and ':' separators), bounded in length."""
+
+    regex = "[A-Za-z0-9_:.-]{1,300}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
 register_converter(IdConverter, "id")
 register_converter(TokenConverter, "token")
+register_converter(SignedConverter, "signed")
 
 app_name = "media_library"
 
@@ -40,6 +53,7 @@ urlpatterns = [
     path("media/<id:entry_id>/download/", views.entry_download, name="entry_download"),
     path("media/<id:entry_id>/poster/", views.entry_poster, name="entry_poster"),
     path("media/<id:entry_id>/delete/", views.entry_delete, name="entry_delete"),
+    path("media/download/<signed:value>/", views.signed_download, name="signed_download"),
     path("s/<token:token>/", views.share_page, name="share"),
     path("s/<token:token>/stream/", views.share_stream, name="share_stream"),
     path("s/<token:token>/poster/", views.share_poster, name="share_poster"),

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,9 +21,10 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from media_library import conf, permissions, ranges, selectors, services, storage
+from media_library import conf, origins, permissions, ranges, selectors, services, signed_links, storage
 from media_library.models import Folder, MediaEntry, RecordingNotice, ShareLink
 from media_library.permissions import Action, AnyUser
 from meetings import permissions as room_permissions
@@ -120,7 +122,11 @@ def channel_media(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
         raise Http404("No such channel.")
     q = selectors.clean_query(request.GET.get("q"))
     page = selectors.channel_media_page(user=request.user, channel=channel, q=q, page=request.GET.get("page"))
-    return render(request, "media_library/channel_media.html", {"channel": channel, "page": page, "q": q})
+    return render(
+        request,
+        "media_library/channel_media.html",
+        {"channel": channel, "page": page, "q": q, "channel_origin": origins.channel_origin(channel).key},
+    )
 
 
 # --- One entry ----------------------------------------------------------------------------------------
@@ -213,14 +219,17 @@ ENTRY_ACTIONS: dict[str, EntryAction] = {
 @require_http_methods(["GET", "POST"])
 def entry_page(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
     entry = _entry_or_404(request.user, entry_id, Action.VIEW)
+    origin = origins.entry_origin(request.user, entry, request.GET.get("from"))
     if request.method == "POST":
-        return _entry_post(request, entry)
+        return _entry_post(request, entry, origin)
     allowed = permissions.allowed_actions(request.user, entry)
     return render(
         request,
         "media_library/entry.html",
         {
             "entry": entry,
+            "origin": origin,
+            "origin_param": _kept_origin(request, origin),  # carried by the Delete link
             "allowed": {action.value for action in allowed},
             "collaborators": selectors.entry_collaborators(entry=entry)
             if Action.MANAGE_COLLABORATORS in allowed
@@ -237,7 +246,19 @@ def entry_page(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse
     )
 
 
-def _entry_post(request: AuthenticatedHttpRequest, entry: MediaEntry) -> HttpResponse:
+def _kept_origin(request: HttpRequest, origin: origins.Origin) -> str:
+    """The `from` to carry on: the one asked for when it was honoured; none when the default was used."""
+    asked = request.GET.get("from") or request.POST.get("from") or ""
+    return origin.key if asked.strip() == origin.key else ""
+
+
+def _entry_page_url(entry: MediaEntry, kept: str) -> str:
+    """The entry's page, still saying where it was opened from (if it was said)."""
+    url = reverse("media_library:entry", args=[entry.pk])
+    return f"{url}?{urlencode({'from': kept}, safe=':')}" if kept else url
+
+
+def _entry_post(request: AuthenticatedHttpRequest, entry: MediaEntry, origin: origins.Origin) -> HttpResponse:
     handler = ENTRY_ACTIONS.get(request.POST.get("action", ""))
     if handler is None:
         return _error(request, 400, "Unknown action.")
@@ -248,7 +269,7 @@ def _entry_post(request: AuthenticatedHttpRequest, entry: MediaEntry) -> HttpRes
     except (services.LibraryError, BadInput) as exc:
         return _error(request, 400, str(exc))
     messages.success(request, done)
-    return _go_next(request, reverse("media_library:entry", args=[entry.pk]))
+    return _go_next(request, _entry_page_url(entry, _kept_origin(request, origin)))
 
 
 @login_required
@@ -256,7 +277,9 @@ def _entry_post(request: AuthenticatedHttpRequest, entry: MediaEntry) -> HttpRes
 @require_http_methods(["GET", "POST"])
 def entry_delete(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
     entry = _entry_or_404(request.user, entry_id, Action.DELETE)
-    default_next = reverse("media_library:my_media")
+    # Back to the list it was opened from (its breadcrumb's origin); `next` (a room's panel) wins.
+    origin = origins.entry_origin(request.user, entry, request.GET.get("from") or request.POST.get("from"))
+    default_next = origin.url
     if request.method == "GET":
         return render(
             request,
@@ -264,7 +287,7 @@ def entry_delete(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespon
             {
                 "entry": entry,
                 "next": _next_url(request, default_next),
-                "cancel_url": _next_url(request, reverse("media_library:entry", args=[entry.pk])),
+                "cancel_url": _next_url(request, _entry_page_url(entry, _kept_origin(request, origin))),
             },
         )
     if request.POST.get("confirm") != "yes":
@@ -385,6 +408,18 @@ def share_poster(request: HttpRequest, token: str) -> HttpResponse:
     return _serve_poster(entry)
 
 
+# --- Signed download links: anyone holding one, until it expires (media_library.signed_links) ------------
+
+
+@csrf_exempt  # read-only, and its credential is the link itself: a POST gets 405, not a CSRF page
+@require_http_methods(["GET", "HEAD"])
+def signed_download(request: HttpRequest, value: str) -> HttpResponseBase:
+    try:
+        return signed_links.serve(request, value)
+    except signed_links.LinkGone as exc:
+        return _error(request, 404, str(exc))
+
+
 # --- A room's Media and Files ----------------------------------------------------------------------------
 
 
@@ -413,6 +448,8 @@ def _room_context(request: AuthenticatedHttpRequest, room: Room, folder: Folder 
         "library": library,
         "folder": folder,
         "upload_max_bytes": conf.upload_max_bytes(),
+        # For entry links: `{% entry_url entry entry_origin %}` opens the entry with this room as its breadcrumb.
+        "entry_origin": f"{origins.ROOM_PREFIX}{room.pk}",
         "self_url": reverse("media_library:room_media", args=[room.pk])
         + (f"?folder={folder.pk}" if folder is not None else ""),
     }

@@ -107,6 +107,7 @@ class RoomAction(StrEnum):
     SHARE_SCREEN = "share_screen"
     SEND_MEDIA = "send_media"  # camera, microphone and screen: live, and uploaded while recording
     MUTE_OTHERS = "mute_others"
+    MANAGE_WEBHOOKS = "manage_webhooks"  # register the room's webhook endpoints (owner only)
 
 
 LEADER_ROLES = frozenset({SessionRole.HOST, SessionRole.MODERATOR})
@@ -128,29 +129,54 @@ ROOM_POLICY: dict[RoomAction, frozenset[SessionRole]] = {
     RoomAction.SHARE_SCREEN: EVERYONE,
     RoomAction.SEND_MEDIA: EVERYONE,  # broadcast viewers stop sending with the live meeting's work
     RoomAction.MUTE_OTHERS: LEADER_ROLES,
+    RoomAction.MANAGE_WEBHOOKS: frozenset({SessionRole.HOST}),  # and OWNER_ONLY: not every host
 }
 # Actions that only mean something in a live broadcast room.
 BROADCAST_ONLY = frozenset({RoomAction.GO_LIVE, RoomAction.CLOSE_ROOM})
+# Actions for the room's owner only (owns()): a fact of the person, not of the role, since a
+# co-editor hosts too. The issue: room owners register their rooms' webhooks.
+OWNER_ONLY = frozenset({RoomAction.MANAGE_WEBHOOKS})
 
 
-def role_can(role: SessionRole | str | None, action: RoomAction, room: Room) -> bool:
-    """Whether a person with `role` in `room` may do `action` (for a caller that has the role already)."""
-    if role is None:
+def owns(user: AnyUser, room: Room) -> bool:
+    """Whether `user` owns `room`: its owner, or for a channel room the channel's owner (SPEC "Access")."""
+    if not user.is_authenticated:
         return False
+    if room.kind == Room.Kind.CHANNEL and room.channel is not None:
+        return room.channel.owner_id == user.pk
+    return room.owner_id == user.pk
+
+
+def _role_allows(role: SessionRole | str, action: RoomAction, room: Room) -> bool:
     if action in BROADCAST_ONLY and room.mode != Room.Mode.BROADCAST:
         return False
     return role in ROOM_POLICY[action]
+
+
+def role_can(role: SessionRole | str | None, action: RoomAction, room: Room) -> bool:
+    """Whether a person with `role` in `room` may do `action` (for a caller that has the role already).
+
+    An OWNER_ONLY action needs the person, not only the role: refused here, answered by can().
+    """
+    if role is None or action in OWNER_ONLY:
+        return False
+    return _role_allows(role, action, room)
 
 
 def refusal(action: RoomAction, room: Room) -> str:
     """Why `action` was refused, safe to show (the same for every role that may not)."""
     if action in BROADCAST_ONLY and room.mode != Room.Mode.BROADCAST:
         return "That is only possible in a live broadcast room."
+    if action in OWNER_ONLY:
+        return "Only the room's owner can do that."
     return "Only hosts and moderators can do that."
 
 
 def can(user: AnyUser, action: RoomAction, room: Room) -> bool:
     """May `user` do `action` in `room`? Asked by every view, consumer command, service and the library."""
+    if action in OWNER_ONLY:
+        role = session_role(user, room)
+        return role is not None and owns(user, room) and _role_allows(role, action, room)
     return role_can(session_role(user, room), action, room)
 
 

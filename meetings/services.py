@@ -319,3 +319,50 @@ def close_room(*, room: Room, by: User) -> None:
             end_session(session=session, reason=LiveSession.EndReason.ROOM_CLOSED, by=by, close_room=True)
         LiveSession.objects.ended().filter(room=room).update(room_closed=True)
         signals.room_closed.send(sender=Room, room=room, by=by)
+
+
+# --- Rooms opened from an integration (an LTI course's room: lti/, decision 0021) --------------------
+
+
+def create_integration_room(*, title: str, creator: User) -> Room:
+    """A single room opened from an integration; whoever opens it first owns it (SPEC "creator as owner")."""
+    return Room.objects.create(
+        title=title.strip()[:200] or "Course room",
+        kind=Room.Kind.SINGLE,
+        owner=creator,
+        creator=creator,
+        origin=Room.Origin.INTEGRATION,
+    )
+
+
+@transaction.atomic
+def set_integration_role(*, room: Room, user: User, role: SessionRole) -> None:
+    """Make `user`'s standing in an integration room give `role`, as the integration says.
+
+    host: a co-editor (the owner too, so that every host of the course has access to every
+    recording of its room: SPEC gives an integration room's recordings to their creator and the
+    room's co-editors, not to the room's owner); moderator: a room moderator; participant: an
+    invitee. The owner stays host whatever is said, and only these rows are touched: a
+    co-publisher or co-viewer added in the product keeps that role unless the person must now
+    host. Each write goes through the managers, so meetings.role_changes tells the person's open
+    room sockets.
+    """
+    if room.kind != Room.Kind.SINGLE or (room.owner_id == user.pk and role != SessionRole.HOST):
+        return
+    collab = RoomCollaborator.objects.filter(room=room, user=user).first()
+    if role == SessionRole.HOST:
+        if collab is None or collab.role != CollaboratorRole.CO_EDITOR:
+            RoomCollaborator.objects.update_or_create(
+                room=room, user=user, defaults={"role": CollaboratorRole.CO_EDITOR}
+            )
+        room.moderators.remove(user)
+        room.invitees.remove(user)
+        return
+    if collab is not None and collab.role == CollaboratorRole.CO_EDITOR:
+        collab.delete()
+    if role == SessionRole.MODERATOR:
+        room.invitees.remove(user)
+        room.moderators.add(user)
+    else:
+        room.moderators.remove(user)
+        room.invitees.add(user)

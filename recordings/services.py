@@ -81,7 +81,12 @@ def _transition(
         for name, value in fields.items():
             setattr(recording, name, value)
         recording.save()
-        RecordingTransition.objects.create(recording=recording, from_state=previous, to_state=to_state, note=note[:500])
+        transition = RecordingTransition.objects.create(
+            recording=recording, from_state=previous, to_state=to_state, note=note[:500]
+        )
+        signals.recording_state_changed.send(
+            sender=Recording, recording=recording, from_state=previous, to_state=to_state, transition_id=transition.pk
+        )
         return recording
 
 

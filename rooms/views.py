@@ -32,6 +32,7 @@ class RoomCard:
     role: SessionRole
     live: bool
     held: int  # broadcast recordings waiting for the room to be closed (for leaders only)
+    webhooks: bool  # the owner may register the room's webhooks (a link on the card)
 
 
 @login_required
@@ -46,6 +47,9 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             held=held.get(item.room.pk, 0)
             if permissions.role_can(item.role, RoomAction.SEE_HELD_RECORDINGS, item.room)
             else 0,
+            # owns() first: it needs no query, and can() (one query) is asked only of the owner's rooms.
+            webhooks=permissions.owns(request.user, item.room)
+            and permissions.can(request.user, RoomAction.MANAGE_WEBHOOKS, item.room),
         )  # fmt: skip
         for item in rooms
     ]

@@ -1,11 +1,11 @@
 #!/usr/bin/env python
-"""Run the whole product on one machine: Redis (if none answers), Daphne, two Celery workers and beat.
+"""Run the whole product on one machine: Redis (if none answers), Daphne, three Celery workers and beat.
 
 Migrates and seeds the demo first, prints the URL and demo logins, and stops
-everything on Ctrl-C. Each process's output is prefixed with its name (web, worker, sweep, beat).
+everything on Ctrl-C. Each process's output is prefixed with its name (web, worker, sweep, hooks, beat).
 The Celery queues are the deployment's own (settings.TASK_QUEUES, DEPLOYMENT_NAMESPACE): `worker`
 takes the default and media queues, `sweep` (one process) only the sweeps, so composition never
-delays a deadline (docs/decisions/0013).
+delays a deadline (docs/decisions/0013), and `hooks` only outgoing webhooks (decision 0020).
 """
 
 from __future__ import annotations
@@ -131,6 +131,13 @@ def main() -> int:
             "sweep",
             [*celery, "worker", "-Q", queues["sweep"], "-c", "1", "--loglevel", "INFO", "-n", f"sweep-{args.port}@%h"],
         )
+        # Outgoing webhooks: waiting on other systems' answers (up to WEBHOOK_TIMEOUT_SECONDS each), so
+        # threads, on a queue of their own: a slow receiver never delays a recording (decision 0020).
+        spawn(
+            "hooks",
+            [*celery, "worker", "-Q", queues["webhooks"], "-P", "threads", "-c", "4", "--loglevel", "INFO",
+             "-n", f"hooks-{args.port}@%h"],
+        )  # fmt: skip
         # Its schedule file is the deployment's own (settings.CELERY_BEAT_SCHEDULE_FILENAME, under VAR_DIR).
         spawn("beat", [*celery, "beat", "--loglevel", "INFO"])
         url = f"http://{args.host}:{args.port}/"

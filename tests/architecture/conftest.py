@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # The product's packages, bottom layer first (DESIGN.md "One direction").
-APPS = ("core", "meetings", "recordings", "media_library", "rooms", "config")
+APPS = ("core", "meetings", "recordings", "media_library", "rooms", "api", "webhooks", "lti", "config")
 PRODUCT = (*APPS, "loadtest")
 
 

@@ -60,9 +60,9 @@ def test_every_redis_name_carries_the_namespace(tmp_path) -> None:
     s = deployment_settings(DATABASE_URL=f"sqlite:///{tmp_path / 'a.sqlite3'}", REDIS_URL="redis://127.0.0.1:1/0")
     ns = s["ns"]
     assert s["layer"].startswith(ns) and s["cache"] == ns and s["keyprefix"].startswith(ns)
-    assert sorted(s["queues"]) == sorted(f"{ns}.{role}" for role in ("default", "media", "sweep"))
+    assert sorted(s["queues"]) == sorted(f"{ns}.{role}" for role in ("default", "media", "sweep", "webhooks"))
     assert s["default_queue"] == f"{ns}.default"
-    assert {route["queue"] for route in s["routes"].values()} == {f"{ns}.media", f"{ns}.sweep"}
+    assert {route["queue"] for route in s["routes"].values()} == {f"{ns}.media", f"{ns}.sweep", f"{ns}.webhooks"}
     for sweep in ("meetings.tasks.sweep_sessions", "recordings.tasks.sweep_recordings"):
         assert s["routes"][sweep]["queue"] == f"{ns}.sweep"
     assert Path(s["beat"]).name.endswith(ns)
