@@ -1,4 +1,4 @@
-"""The README stands alone in a clone: its two set-up commands come first, and every file it names is in the repository."""
+"""The README stands alone in a clone: its two set-up commands first, and every file it names in the repository."""
 
 from __future__ import annotations
 
