@@ -185,6 +185,15 @@ STORAGES: dict[str, dict[str, Any]] = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# --- Retention and the recycle bin (media_library, docs/decisions/0024). Recordings go to the recycle
+# bin RETENTION_DAYS after RETENTION_BASIS ("created" or "last_viewed"); unset: kept. A room or a
+# channel may override it (admin: Retention policies). Binned entries are restorable for RECYCLE_BIN_DAYS.
+RETENTION_DAYS: int | None = env_int("RETENTION_DAYS", 0) or None
+RETENTION_BASIS = os.environ.get("RETENTION_BASIS", "created")
+RECYCLE_BIN_DAYS = env_int("RECYCLE_BIN_DAYS", 30)
+RETENTION_WARNING_DAYS = env_int("RETENTION_WARNING_DAYS", 7)
+RETENTION_SWEEP_SECONDS = env_float("RETENTION_SWEEP_SECONDS", 15 * 60)
+
 # Where incoming segments wait for composition; workers must reach it (DESIGN.md).
 SPOOL_DIR = Path(os.environ.get("SPOOL_DIR", VAR_DIR / "spool"))
 WORK_DIR = Path(os.environ.get("WORK_DIR", VAR_DIR / "work"))
@@ -265,6 +274,7 @@ CELERY_TASK_ROUTES = {
     "recordings.tasks.sweep_recordings": {"queue": TASK_QUEUES["sweep"]},
     "webhooks.tasks.deliver": {"queue": TASK_QUEUES["webhooks"]},
     "webhooks.tasks.sweep_deliveries": {"queue": TASK_QUEUES["sweep"]},
+    "media_library.tasks.sweep_retention": {"queue": TASK_QUEUES["sweep"]},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -313,11 +323,19 @@ CELERY_BEAT_SCHEDULE["sweep-webhooks"] = {
     "schedule": WEBHOOK_SWEEP_SECONDS,
     "options": {"expires": WEBHOOK_SWEEP_SECONDS * 2},
 }
+CELERY_BEAT_SCHEDULE["sweep-retention"] = {
+    "task": "media_library.tasks.sweep_retention",
+    "schedule": RETENTION_SWEEP_SECONDS,
+    "options": {"expires": RETENTION_SWEEP_SECONDS * 2},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / f"celerybeat-schedule-{DEPLOYMENT_NAMESPACE}")
 
 # --- Product limits (SPEC.md "Limits and time-outs"); settings so tests can shorten them.
 HOST_LEFT_TIMEOUT_SECONDS = env_float("HOST_LEFT_TIMEOUT_SECONDS", 15 * 60)
 RECORDING_MAX_SECONDS = env_float("RECORDING_MAX_SECONDS", 24 * 60 * 60)
+# Issue 12: a new room asks people for consent before recording them unless set off here (each room
+# can change it in its settings); a room never records automatically unless it says so.
+RECORDING_CONSENT_DEFAULT = env_bool("RECORDING_CONSENT_DEFAULT", False)
 SESSION_MAX_HOURS_LIMIT = env_int("SESSION_MAX_HOURS_LIMIT", 72)
 SESSION_HOUR_SECONDS = env_float("SESSION_HOUR_SECONDS", 60 * 60)  # tests shrink an "hour"
 PRESENCE_TTL_SECONDS = env_float("PRESENCE_TTL_SECONDS", 30)
@@ -364,6 +382,12 @@ COMPOSE_FROM_INGEST = env_bool("COMPOSE_FROM_INGEST", True)
 PUBLISH_MAX_ATTEMPTS = env_int("PUBLISH_MAX_ATTEMPTS", 6)
 PUBLISH_RETRY_BASE_SECONDS = env_float("PUBLISH_RETRY_BASE_SECONDS", 30)
 PUBLISH_RETRY_MAX_SECONDS = env_float("PUBLISH_RETRY_MAX_SECONDS", 600)
+# Within one publish try, each storage operation is tried this often, pausing from the base,
+# doubling, capped (media_library/storage.py). After an outage, the file lands at most one such
+# pause (plus the next try of the step) after storage is back.
+MEDIA_PUBLISH_ATTEMPTS = env_int("MEDIA_PUBLISH_ATTEMPTS", 5)
+MEDIA_PUBLISH_BACKOFF_SECONDS = env_float("MEDIA_PUBLISH_BACKOFF_SECONDS", 1.0)
+MEDIA_PUBLISH_BACKOFF_MAX_SECONDS = env_float("MEDIA_PUBLISH_BACKOFF_MAX_SECONDS", 30.0)
 
 # The REST API (api/, docs/integrations.md, decision 0019): personal tokens or the browser's
 # session (with CSRF), JSON only, every error as RFC 9457 problem details, a rate per token.

@@ -53,6 +53,9 @@ STACK_TIMINGS = {
     "PUBLISH_RETRY_BASE_SECONDS": "2",
     "PUBLISH_RETRY_MAX_SECONDS": "4",
     "PUBLISH_MAX_ATTEMPTS": "30",
+    # ...and each storage operation inside a try pauses at most 2 s (the default cap is 30 s, which
+    # an in-flight try could still be sleeping when storage returns: seen as 36 s instead of <= 35).
+    "MEDIA_PUBLISH_BACKOFF_MAX_SECONDS": "2",
 }
 
 
