@@ -216,14 +216,14 @@ class EntryDetail(APIView):
         return Response(EntryDetailSerializer(entry, context={"request": request, "allowed": allowed}).data)
 
     @extend_schema(
-        summary="Delete a media entry and its file",
+        summary="Move a media entry to the recycle bin (its owner or an admin may restore it for RECYCLE_BIN_DAYS)",
         operation_id="delete_entry",
         tags=["entries"],
         responses={204: None},
     )
     def delete(self, request: Request, entry_id: int) -> Response:
         entry, _ = access.entry_for(_user(request), entry_id, Action.DELETE)
-        library_services.delete_entry(entry=entry)
+        library_services.delete_entry(entry=entry, by=_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -83,6 +83,9 @@ class State(Event):
     recording: Payload | None  # a RecordingState.recording snapshot
     server_time: float
     heartbeat_seconds: float
+    # Issue 12: this person's consent for the running recording that asks for it, {"uid", "answer"}
+    # (answer "agree", "decline" or None: not answered yet, which counts as declining); else None.
+    consent: Payload | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,16 @@ class FileAvailable(Event):
 
 
 @dataclass(frozen=True)
+class Consent(Event):
+    """This person's answer to "may we record you?" for one recording, to all their own sockets."""
+
+    TYPE: ClassVar[str] = "consent"
+    recording_uid: str
+    answer: str  # "agree" or "decline"
+    text: str  # what it means for them, to show
+
+
+@dataclass(frozen=True)
 class ClockProbe(Event):
     """The server's clock; the browser answers with `clock_reply` (server-measured offsets)."""
 
@@ -196,7 +209,8 @@ class Error(Event):
 
 
 CATALOGUE: tuple[type[Event], ...] = (
-    State, SessionState, SessionEnded, RecordingState, Progress, Notice, FileAvailable, ClockProbe, Ack, Error,
+    State, SessionState, SessionEnded, RecordingState, Progress, Notice, FileAvailable, Consent, ClockProbe, Ack,
+    Error,
 )  # fmt: skip
 
 

@@ -389,3 +389,71 @@ def make_track(
         refs.append(SegmentRef(path=path, start=round(t, 6)))
         t += segment_s + gap_s
     return TrackInput(track_id=track_id, kind=kind, segments=tuple(refs))
+
+
+def make_marker_segment(
+    path: str | os.PathLike[str],
+    *,
+    duration_s: float,
+    markers: Sequence[float],
+    width: int = 320,
+    height: int = 180,
+    fps: float = 20,
+    marker_s: float = 0.2,
+    tone_hz: float = 1000.0,
+) -> str:
+    """A WebM segment for A/V sync checks: grey and silent, except at each marker (seconds into
+    the segment), where the picture flashes white and a tone sounds for ``marker_s``, both from the
+    same instant. Place markers on the frame grid (multiples of 1/fps) so the flash starts exactly
+    there. Used by the pause test and benchmark (docs/decisions/0022)."""
+    path = os.fspath(path)
+    ms = Fraction(1, 1000)
+    samples = round(duration_s * SAMPLE_RATE)
+    t_audio = np.arange(samples, dtype=np.float64) / SAMPLE_RATE
+    on = np.zeros(samples, dtype=bool)
+    for m in markers:
+        on |= (t_audio >= m) & (t_audio < m + marker_s)
+    pcm_all = np.where(on, np.sin(2 * np.pi * tone_hz * t_audio) * 0.5, 0.0)
+    pcm_all = (pcm_all * 32767).astype(np.int16)
+    with av.open(path, "w", format="webm") as container:
+        vstream = container.add_stream("libvpx", rate=round(fps))
+        vstream.width, vstream.height, vstream.pix_fmt = width, height, "yuv420p"
+        vstream.codec_context.time_base = ms
+        vstream.codec_context.bit_rate = 300_000
+        vstream.codec_context.gop_size = 100_000
+        vstream.options = {"deadline": "realtime", "cpu-used": "16", "lag-in-frames": "0", "auto-alt-ref": "0"}
+        vstream.codec_context.thread_count = 1
+        astream = container.add_stream("libopus", rate=SAMPLE_RATE)
+        astream.layout = "mono"
+        astream.codec_context.bit_rate = 64_000
+        audio_pos = 0
+
+        def write_audio_until(limit_s: float) -> None:
+            nonlocal audio_pos
+            while audio_pos < samples and audio_pos / SAMPLE_RATE <= limit_s:
+                n = min(OPUS_FRAME, samples - audio_pos)
+                pcm = np.zeros((1, OPUS_FRAME), dtype=np.int16)
+                pcm[0, :n] = pcm_all[audio_pos : audio_pos + n]
+                frame = av.AudioFrame.from_ndarray(pcm[:, :n], format="s16", layout="mono")
+                frame.sample_rate = SAMPLE_RATE
+                frame.pts = audio_pos
+                frame.time_base = Fraction(1, SAMPLE_RATE)
+                container.mux(astream.encode(frame))
+                audio_pos += n
+
+        count = max(1, math.floor(duration_s * fps + 1e-9))
+        for i in range(count):
+            t = i / fps
+            write_audio_until(t)
+            lit = any(m - 1e-6 <= t < m + marker_s - 1e-6 for m in markers)
+            frame = av.VideoFrame(width, height, "yuv420p")
+            for plane, value in zip(frame.planes, (235 if lit else 60, 128, 128)):
+                view = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(plane.height, plane.line_size)
+                view[:, : plane.width] = value
+            frame.pts = round(t * 1000)
+            frame.time_base = ms
+            container.mux(vstream.encode(frame))
+        write_audio_until(duration_s + 1)
+        container.mux(astream.encode(None))
+        container.mux(vstream.encode(None))
+    return path

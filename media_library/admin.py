@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -10,7 +12,16 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from media_library import services
-from media_library.models import ChannelPublication, EntryCollaborator, Folder, MediaEntry, RecordingNotice, ShareLink
+from media_library.models import (
+    ChannelPublication,
+    EntryCollaborator,
+    Folder,
+    MediaEntry,
+    RecordingNotice,
+    RetentionNotice,
+    RetentionPolicy,
+    ShareLink,
+)
 from meetings.models import User
 from recordings import services as recording_services
 from recordings.templatetags import units
@@ -96,22 +107,65 @@ def republish_entries(modeladmin: admin.ModelAdmin, request: HttpRequest, querys
         )  # fmt: skip
 
 
+class RecycleBinFilter(admin.SimpleListFilter):
+    """Entries in use (the default), in the recycle bin, or both."""
+
+    title = "recycle bin"
+    parameter_name = "bin"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("in", "In the recycle bin"), ("all", "All")]
+
+    def choices(self, changelist: Any) -> Any:
+        # "In use" is the unfiltered default: a binned entry shows only when asked for.
+        for choice in super().choices(changelist):
+            if choice.get("display") == "All" and choice.get("query_string") == changelist.get_query_string(
+                remove=[self.parameter_name]
+            ):
+                choice["display"] = "In use"
+            yield choice
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[MediaEntry]) -> QuerySet[MediaEntry]:
+        if self.value() == "in":
+            return queryset.filter(deleted_at__isnull=False)
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(deleted_at__isnull=True)
+
+
+@admin.action(description="Restore selected entries from the recycle bin", permissions=["change"])
+def restore_entries(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[MediaEntry]) -> None:
+    binned = list(queryset.filter(deleted_at__isnull=False))
+    for entry in binned:
+        services.restore_entry(entry=entry)
+    modeladmin.message_user(request, f"Restored {len(binned)} entries from the recycle bin.", messages.SUCCESS)
+
+
 @admin.register(MediaEntry)
 class MediaEntryAdmin(admin.ModelAdmin):
     # Duration and size early: with the admin's side bars at 1280 px, the last columns scroll out of view.
     list_display = (
         "title", "kind", "status", "duration_display", "size_display", "owner", "creator", "room", "created_at",
+        "deleted_display",
     )  # fmt: skip
-    list_filter = ("kind", "status", "room__kind")
+    list_filter = (RecycleBinFilter, "kind", "status", "room__kind")
     search_fields = ("title", "owner__username", "creator__username", "room__title")
     date_hierarchy = "created_at"
     autocomplete_fields = ("owner", "creator", "room", "folder", "source_recording")
     list_select_related = ("owner", "creator", "room")
     inlines = [EntryCollaboratorInline, ChannelPublicationInline, ShareLinkInline]
-    actions = [reassign_owner, republish_entries]
+    actions = [reassign_owner, republish_entries, restore_entries]
     # Duration and size are facts read off the stored file (probe, storage): shown readable, never typed in.
     exclude = ("duration", "size")
-    readonly_fields = ("duration_display", "size_display")
+    readonly_fields = ("duration_display", "size_display", "deleted_at", "deleted_by", "purge_after", "last_viewed_at")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MediaEntry]:
+        # The admin sees the recycle bin too (RecycleBinFilter); the site's default manager hides it.
+        return MediaEntry.all_objects.get_queryset()
+
+    @admin.display(description="Deleted", ordering="deleted_at")
+    def deleted_display(self, obj: MediaEntry) -> str:
+        return f"In the bin until {obj.purge_after:%Y-%m-%d}" if obj.deleted_at and obj.purge_after else "–"
 
     @admin.display(description="Duration", ordering="duration")
     def duration_display(self, obj: MediaEntry) -> str:
@@ -124,13 +178,17 @@ class MediaEntryAdmin(admin.ModelAdmin):
     def view_on_site(self, obj: MediaEntry) -> str:
         return reverse("media_library:entry", args=[obj.pk])
 
-    # Deleting in the admin removes the stored file too, like deleting on the site.
+    # Deleting in the admin moves an entry to the recycle bin, like deleting on the site; deleting one
+    # already in the bin deletes it for good, with its stored file and poster.
     def delete_model(self, request: HttpRequest, obj: MediaEntry) -> None:
-        services.delete_entry(entry=obj)
+        if obj.deleted_at is not None:
+            services.purge_entry(entry_id=obj.pk)
+        else:
+            services.delete_entry(entry=obj, by=request.user if isinstance(request.user, User) else None)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[MediaEntry]) -> None:
         for entry in queryset:
-            services.delete_entry(entry=entry)
+            self.delete_model(request, entry)
 
 
 @admin.register(EntryCollaborator)
@@ -172,3 +230,21 @@ class RecordingNoticeAdmin(admin.ModelAdmin):
     list_filter = ("seen_at",)
     search_fields = ("user__username", "entry__title")
     autocomplete_fields = ("user", "recording", "entry")
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(admin.ModelAdmin):
+    """A room's or a channel's own retention (the room's wins over its channel's, which wins over the site's)."""
+
+    list_display = ("__str__", "room", "channel", "days", "basis", "updated_at")
+    list_filter = ("basis",)
+    search_fields = ("room__title", "channel__name")
+    autocomplete_fields = ("room", "channel")
+
+
+@admin.register(RetentionNotice)
+class RetentionNoticeAdmin(admin.ModelAdmin):
+    list_display = ("user", "entry", "deletion_due_at", "created_at", "seen_at")
+    list_filter = ("seen_at",)
+    search_fields = ("user__username", "entry__title")
+    autocomplete_fields = ("user", "entry")

@@ -48,3 +48,29 @@ def page_size() -> int:
 def signed_url_seconds() -> int:
     """Lifetime of a signed S3 URL handed to a browser (S3 storages use their own querystring_expire)."""
     return int(getattr(settings, "MEDIA_URL_TTL_SECONDS", 600))
+
+
+def retention_days() -> int | None:
+    """The site's retention: recordings go to the recycle bin this many days after the basis (None: keep)."""
+    days = getattr(settings, "RETENTION_DAYS", None)
+    return int(days) if days else None
+
+
+def retention_basis() -> str:
+    """What the site's retention counts from: "created" or "last_viewed"."""
+    basis = str(getattr(settings, "RETENTION_BASIS", "created"))
+    return basis if basis in ("created", "last_viewed") else "created"
+
+
+def recycle_bin_days() -> int:
+    """How long a deleted entry stays restorable in the recycle bin."""
+    return max(1, int(getattr(settings, "RECYCLE_BIN_DAYS", 30)))
+
+
+def retention_warning_days() -> int:
+    """The owner is told this long before the retention policy deletes an entry."""
+    return max(0, int(getattr(settings, "RETENTION_WARNING_DAYS", 7)))
+
+
+# A view is written at most once per this: streaming sends many Range requests, one write is enough.
+LAST_VIEW_PRECISION_SECONDS = 60 * 60

@@ -50,6 +50,18 @@ class Folder(models.Model):
         return f"{self.room} / {self.name}"
 
 
+class LiveEntryManager(models.Manager["MediaEntry"]):
+    """Entries outside the recycle bin: the default manager, so every list, page, link and edge hides
+    binned entries without having to remember to (the bin's own reads use `MediaEntry.all_objects`).
+
+    Foreign keys to an entry (a notice's `entry`, a recording's `entry`) still reach a binned one:
+    Django follows them with the plain base manager.
+    """
+
+    def get_queryset(self) -> models.QuerySet[MediaEntry]:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
 class MediaEntry(models.Model):
     class Kind(models.TextChoices):
         VIDEO = "video", "Video"
@@ -88,13 +100,40 @@ class MediaEntry(models.Model):
     folder = models.ForeignKey(Folder, on_delete=models.SET_NULL, null=True, blank=True, related_name="entries")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Retention (docs/decisions/0024): the last view (stream, download, page) at most once an hour,
+    # the owner's "Keep" (the policy's clock restarts from it), the deletion date the owner was told.
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
+    kept_at = models.DateTimeField(null=True, blank=True, help_text="The owner chose to keep it: retention restarts.")
+    deletion_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="The retention policy deletes it then (the owner was told 7 days before)."
+    )
+    # The recycle bin: a binned entry is hidden everywhere but the bin, and purged after purge_after.
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="In the recycle bin since.")
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="binned_entries",
+        help_text="Empty when the retention policy deleted it.",
+    )
+    purge_after = models.DateTimeField(null=True, blank=True, help_text="Deleted for good after this.")
+
+    # Both named explicitly: Meta.default_manager_name makes `objects` (the bin hidden) the default.
+    all_objects = models.Manager()
+    objects = LiveEntryManager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name_plural = "media entries"
+        default_manager_name = "objects"
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="entry_owner_newest"),
             models.Index(fields=["folder", "-created_at"], name="entry_folder_newest"),
+            models.Index(fields=["purge_after"], condition=Q(deleted_at__isnull=False), name="entry_binned_purge"),
+            models.Index(
+                fields=["owner", "-deleted_at"], condition=Q(deleted_at__isnull=False), name="entry_bin_owner"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -107,6 +146,10 @@ class MediaEntry(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def in_bin(self) -> bool:
+        return self.deleted_at is not None
 
 
 class EntryCollaborator(models.Model):
@@ -186,3 +229,63 @@ class RecordingNotice(models.Model):
 
     def __str__(self) -> str:
         return f"Notice to {self.user} for recording {self.recording_id}"
+
+
+class RetentionPolicy(models.Model):
+    """A room's or a channel's own retention, instead of the site's (settings RETENTION_DAYS, RETENTION_BASIS).
+
+    The room's policy wins over its channel's, which wins over the site's. Empty days: keep forever.
+    """
+
+    class Basis(models.TextChoices):
+        CREATED = "created", "After creation"
+        LAST_VIEWED = "last_viewed", "After the last view"
+
+    room = models.OneToOneField(
+        "meetings.Room", on_delete=models.CASCADE, null=True, blank=True, related_name="retention_policy"
+    )
+    channel = models.OneToOneField(
+        "meetings.Channel", on_delete=models.CASCADE, null=True, blank=True, related_name="retention_policy"
+    )
+    days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Recordings go to the recycle bin this many days after the basis. Empty: keep."
+    )
+    basis = models.CharField(max_length=16, choices=Basis.choices, default=Basis.CREATED)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "retention policies"
+        constraints = [
+            # Exactly one of room and channel: a policy overrides one place.
+            models.CheckConstraint(
+                condition=(Q(room__isnull=False) & Q(channel__isnull=True))
+                | (Q(room__isnull=True) & Q(channel__isnull=False)),
+                name="retention_policy_one_place",
+            ),
+            models.CheckConstraint(condition=Q(basis__in=["created", "last_viewed"]), name="retention_basis_valid"),
+        ]
+
+    def __str__(self) -> str:
+        where = f"room {self.room}" if self.room_id else f"channel {self.channel}"
+        rule = f"{self.days} days {self.get_basis_display().lower()}" if self.days else "keep"
+        return f"Retention of {where}: {rule}"
+
+
+class RetentionNotice(models.Model):
+    """ "Will be deleted on <date>": told to the owner on their next page load, once per announced date."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="retention_notices")
+    entry = models.ForeignKey(MediaEntry, on_delete=models.CASCADE, related_name="retention_notices")
+    deletion_due_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "deletion_due_at"], name="retention_notice_once_per_date")
+        ]
+        indexes = [models.Index(fields=["user"], condition=Q(seen_at__isnull=True), name="retention_notice_unseen")]
+
+    def __str__(self) -> str:
+        return f"Retention notice to {self.user} for entry {self.entry_id}"

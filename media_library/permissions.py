@@ -35,6 +35,7 @@ class Action(StrEnum):
     SHARE = "share"
     DELETE = "delete"
     MANAGE_COLLABORATORS = "manage_collaborators"
+    KEEP = "keep"  # restart the retention clock of an entry the policy is about to delete
 
 
 class Grant(StrEnum):
@@ -61,6 +62,7 @@ POLICY: dict[Action, frozenset[Grant]] = {
     Action.SHARE: frozenset({G.STAFF, G.OWNER, G.CREATOR, G.CO_EDITOR, G.CO_PUBLISHER}),
     Action.MANAGE_COLLABORATORS: frozenset({G.STAFF, G.OWNER}),
     Action.DELETE: frozenset({G.STAFF, G.OWNER}),
+    Action.KEEP: frozenset({G.STAFF, G.OWNER}),
 }
 
 
@@ -73,7 +75,8 @@ def live_share_link(entry: MediaEntry | None, token: str | None) -> ShareLink | 
     """The share link behind `token` if it is neither revoked nor expired (and is for `entry`, if given)."""
     if not token or len(token) > 64:
         return None
-    links = ShareLink.objects.filter(token=token, revoked_at__isnull=True).filter(
+    # A binned entry's links stop working (and work again if it is restored).
+    links = ShareLink.objects.filter(token=token, revoked_at__isnull=True, entry__deleted_at__isnull=True).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
     )
     if entry is not None:
@@ -102,8 +105,13 @@ def _personal_grants(user: User, entry: MediaEntry) -> set[Grant]:
 
 
 def grants(user: AnyUser | None, entry: MediaEntry, *, share_token: str | None = None) -> frozenset[Grant]:
-    """Every grant `user` holds on `entry` (cheap checks first; each costs at most a query)."""
+    """Every grant `user` holds on `entry` (cheap checks first; each costs at most a query).
+
+    None on an entry in the recycle bin: it is seen only in the bin (can_restore), by its owner and staff.
+    """
     held: set[Grant] = set()
+    if entry.deleted_at is not None:
+        return frozenset()
     if _active(user):
         held |= _personal_grants(user, entry)
         role = EntryCollaborator.objects.filter(entry=entry, user=user).values_list("role", flat=True).first()
@@ -133,7 +141,7 @@ def listed_actions(user: AnyUser | None, entry: MediaEntry, *, collab_role: str 
     delete buttons come out the same as can() would say.
     """
     held: set[Grant] = set()
-    if _active(user):
+    if _active(user) and entry.deleted_at is None:
         held |= _personal_grants(user, entry)
         if collab_role in CollaboratorRole.values:
             held.add(Grant(collab_role))
@@ -212,6 +220,21 @@ def room_entries(user: AnyUser | None, room: Room) -> QuerySet[MediaEntry]:
     if user.is_staff:
         return in_room
     return in_room.filter(room_files_q() | Q(pk__in=visible_entries(user).values("pk")))
+
+
+# --- The recycle bin: its owner's and staff's only ------------------------------------------------
+
+
+def can_restore(user: AnyUser | None, entry: MediaEntry) -> bool:
+    """May `user` see this binned entry in the bin and restore it? Its owner and staff (SPEC: who may delete)."""
+    return entry.deleted_at is not None and _active(user) and (user.is_staff or entry.owner_id == user.pk)
+
+
+def bin_entries(user: AnyUser | None) -> QuerySet[MediaEntry]:
+    """The recycle bin page: `user`'s own binned entries (staff see everyone's in the admin)."""
+    if not _active(user):
+        return MediaEntry.objects.none()
+    return MediaEntry.all_objects.filter(deleted_at__isnull=False, owner=user)
 
 
 # --- Recordings: who gets access when one is published (SPEC.md table) ---------------------------

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from media_library import conf, permissions
-from media_library.models import EntryCollaborator, Folder, MediaEntry, RecordingNotice, ShareLink
+from media_library.models import EntryCollaborator, Folder, MediaEntry, RecordingNotice, RetentionNotice, ShareLink
 from meetings.models import Channel, ChannelMembership, Room, User
 from recordings.models import Recording
 
@@ -49,6 +49,8 @@ CARD_FIELDS = (
     "source_recording_id",
     "room_id",
     "folder_id",
+    "deleted_at",  # the policy asks it of every row (listed_actions): loaded, not fetched once per card
+    "deletion_due_at",  # "Will be deleted on ..." on the owner's card
     "owner__username",
     "owner__display_name",
     "owner__first_name",
@@ -193,3 +195,30 @@ def room_recordings_page(*, user: User, room: Room, q: str = "", page: str | int
         .order_by("-created_at", "-pk")
     )
     return _attach_my_roles(_paged(entries, page), user)
+
+
+def bin_page(*, user: User, page: str | int | None = 1) -> Page:
+    """The recycle bin: `user`'s binned entries, most recently deleted first."""
+    entries = (
+        permissions.bin_entries(user)
+        .select_related("owner", "deleted_by")
+        .only(*CARD_FIELDS, "purge_after", "deleted_by__username", "deleted_by__display_name",
+              "deleted_by__first_name", "deleted_by__last_name")
+        .order_by("-deleted_at", "-pk")
+    )  # fmt: skip
+    return _paged(entries, page)
+
+
+def binned_entry(*, entry_id: int) -> MediaEntry | None:
+    return MediaEntry.all_objects.filter(pk=entry_id, deleted_at__isnull=False).first()
+
+
+def unseen_retention_notices(*, user: User) -> list[RetentionNotice]:
+    """ "Will be deleted on ..." notices not shown yet, for entries still out of the bin and still due."""
+    return list(
+        RetentionNotice.objects.filter(
+            user=user, seen_at__isnull=True, entry__deleted_at__isnull=True, entry__deletion_due_at__isnull=False
+        )
+        .select_related("entry")
+        .order_by("-created_at", "-pk")[:NOTICES_SHOWN]
+    )

@@ -21,6 +21,7 @@ from pathlib import Path
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -31,6 +32,7 @@ from media_library.models import (
     Folder,
     MediaEntry,
     RecordingNotice,
+    RetentionNotice,
     ShareLink,
 )
 from meetings import permissions as room_permissions
@@ -172,7 +174,8 @@ def publish_recording(*, recording: Recording, mp4_path: str, poster_path: str |
             raise PublishError(f"recording {recording.pk} became {locked.state} while it was being published")
         access = permissions.recording_access(recording)
         folder = ensure_recordings_folder(room=room)
-        entry, created = MediaEntry.objects.get_or_create(
+        # all_objects: a binned entry of this recording is refreshed in the bin, not duplicated.
+        entry, created = MediaEntry.all_objects.get_or_create(
             source_recording=recording,
             defaults={
                 "title": recording_title(recording),
@@ -252,6 +255,13 @@ def mark_notices_seen(*, user: User, notice_ids: Iterable[int]) -> int:
     if not ids:
         return 0
     return RecordingNotice.objects.filter(user=user, pk__in=ids, seen_at__isnull=True).update(seen_at=timezone.now())
+
+
+def mark_retention_notices_seen(*, user: User, notice_ids: Iterable[int]) -> int:
+    ids = list(notice_ids)
+    if not ids:
+        return 0
+    return RetentionNotice.objects.filter(user=user, pk__in=ids, seen_at__isnull=True).update(seen_at=timezone.now())
 
 
 # --- Room Media and Files ------------------------------------------------------------------------------
@@ -418,20 +428,98 @@ def rename_entry(*, entry: MediaEntry, title: str) -> MediaEntry:
     return entry
 
 
-def delete_entry(*, entry: MediaEntry) -> None:
-    """Delete the entry and, once that has committed, its stored file and poster."""
-    backend = entry.file.storage
-    names = [name for name in (entry.file.name, entry.poster.name) if name]
+def delete_entry(*, entry: MediaEntry, by: User | None = None) -> MediaEntry:
+    """Move the entry to the recycle bin (`by` None: the retention policy did), restorable for
+    RECYCLE_BIN_DAYS; the retention sweep purges it after that (purge_entry).
 
-    def delete_files() -> None:
-        for name in names:
-            storage.delete_quietly(backend, name)
-
+    From now on it is hidden from every list, page, link and the API (MediaEntry.objects hides it).
+    `entry_deleted` is announced here, once per entry whatever happens next (decision 0024): the
+    entry is gone for everyone with access, which is what a listener acts on.
+    """
+    now = timezone.now()
     with transaction.atomic():
-        signals.entry_deleted.send(sender=MediaEntry, entry=entry)
+        locked = MediaEntry.all_objects.select_for_update().filter(pk=entry.pk).first()
+        if locked is None or locked.deleted_at is not None:
+            return locked or entry  # already binned (a double click) or purged: one outcome
+        signals.entry_deleted.send(sender=MediaEntry, entry=locked)
+        locked.deleted_at, locked.deleted_by, locked.deletion_due_at = now, by, None
+        locked.purge_after = now + timedelta(days=conf.recycle_bin_days())
+        locked.save(update_fields=["deleted_at", "deleted_by", "purge_after", "deletion_due_at", "updated_at"])
+        RetentionNotice.objects.filter(entry=locked, seen_at__isnull=True).update(seen_at=now)
+    entry.deleted_at, entry.deleted_by, entry.purge_after = locked.deleted_at, locked.deleted_by, locked.purge_after
+    return locked
+
+
+def restore_entry(*, entry: MediaEntry) -> MediaEntry:
+    """Take the entry out of the recycle bin, as it was (its collaborators, links and listings kept).
+
+    The retention clock restarts (kept_at), or the policy that binned it would bin it again at once.
+    """
+    with transaction.atomic():
+        locked = MediaEntry.all_objects.select_for_update().filter(pk=entry.pk).first()
+        if locked is None:
+            raise LibraryError("This entry has been deleted for good.")
+        if locked.deleted_at is None:
+            return locked
+        locked.deleted_at, locked.deleted_by, locked.purge_after = None, None, None
+        locked.kept_at, locked.deletion_due_at = timezone.now(), None
+        locked.save(
+            update_fields=["deleted_at", "deleted_by", "purge_after", "kept_at", "deletion_due_at", "updated_at"]
+        )
+    return locked
+
+
+def purge_entry(*, entry_id: int) -> bool:
+    """Delete a binned entry for good: its row, then (after commit) its stored file and poster.
+
+    Idempotent: an entry already purged, or restored meanwhile, is left alone (False). Concurrent
+    sweeps purge each entry once (the row lock; a second one finds nothing).
+    """
+    with transaction.atomic():
+        entry = (
+            MediaEntry.all_objects.select_for_update(skip_locked=True)
+            .filter(pk=entry_id, deleted_at__isnull=False)
+            .first()
+        )
+        if entry is None:
+            return False
+        backend = entry.file.storage
+        names = [name for name in (entry.file.name, entry.poster.name) if name]
+
+        def delete_files() -> None:
+            for name in names:
+                storage.delete_quietly(backend, name)
+
         entry.delete()
-        # After commit: a rolled-back delete must not have lost the file.
+        # After commit: a rolled-back purge must not have lost the file.
         transaction.on_commit(delete_files)
+    logger.info("entry %s purged from the recycle bin", entry_id)
+    return True
+
+
+def keep_entry(*, entry: MediaEntry) -> MediaEntry:
+    """The owner keeps an entry the retention policy was about to delete: its clock restarts now."""
+    with transaction.atomic():
+        MediaEntry.objects.filter(pk=entry.pk).update(kept_at=timezone.now(), deletion_due_at=None)
+        RetentionNotice.objects.filter(entry=entry, seen_at__isnull=True).update(seen_at=timezone.now())
+    entry.refresh_from_db(fields=["kept_at", "deletion_due_at"])
+    return entry
+
+
+def note_view(*, entry: MediaEntry) -> None:
+    """Someone with access watched, downloaded or opened the entry: one UPDATE at most an hour.
+
+    Checked on the row already loaded, so a stream's many Range requests cost no write.
+    """
+    now = timezone.now()
+    precision = timedelta(seconds=conf.LAST_VIEW_PRECISION_SECONDS)
+    if entry.last_viewed_at is not None and now - entry.last_viewed_at < precision:
+        return
+    # A queryset update: no updated_at bump, no race with a save of other fields.
+    MediaEntry.objects.filter(pk=entry.pk).filter(
+        Q(last_viewed_at__isnull=True) | Q(last_viewed_at__lt=now - precision)
+    ).update(last_viewed_at=now)
+    entry.last_viewed_at = now
 
 
 def add_collaborator(*, entry: MediaEntry, username: str, role: str) -> EntryCollaborator:

@@ -75,6 +75,7 @@ def entry_for(value: str) -> MediaEntry:
 def serve(request: HttpRequest, value: str) -> HttpResponseBase:
     """The file behind a link (200, 206 for a Range, 416), or LinkGone."""
     entry = entry_for(value)
+    services.note_view(entry=entry)
     path = storage.local_path(entry.file.storage, entry.file.name) if entry.file.name else None
     if path is None:  # no file, or a remote storage (whose links are its own, never ours)
         raise LinkGone("This entry has no file here.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import transaction
 
-from media_library import services
+from media_library import deadlines, services
 
 
 @shared_task(name="media_library.tasks.publish_recording", acks_late=True, ignore_result=True)
@@ -30,3 +30,9 @@ def enqueue_publish(recording_id: int, *, countdown: float | None = None) -> Non
             publish_recording_task.apply_async(args=(recording_id,))
 
     transaction.on_commit(send)
+
+
+@shared_task(name="media_library.tasks.sweep_retention", ignore_result=True)
+def sweep_retention() -> None:
+    """Retention warnings, the policy's deletions and the recycle bin's purges (media_library.deadlines)."""
+    deadlines.sweep()

@@ -47,12 +47,14 @@ app_name = "media_library"
 
 urlpatterns = [
     path("my-media/", views.my_media, name="my_media"),
+    path("my-media/recycle-bin/", views.recycle_bin, name="recycle_bin"),
     path("channels/<slug:slug>/media/", views.channel_media, name="channel_media"),
     path("media/<id:entry_id>/", views.entry_page, name="entry"),
     path("media/<id:entry_id>/stream/", views.entry_stream, name="entry_stream"),
     path("media/<id:entry_id>/download/", views.entry_download, name="entry_download"),
     path("media/<id:entry_id>/poster/", views.entry_poster, name="entry_poster"),
     path("media/<id:entry_id>/delete/", views.entry_delete, name="entry_delete"),
+    path("media/<id:entry_id>/keep/", views.entry_keep, name="entry_keep"),
     path("media/download/<signed:value>/", views.signed_download, name="signed_download"),
     path("s/<token:token>/", views.share_page, name="share"),
     path("s/<token:token>/stream/", views.share_stream, name="share_stream"),
@@ -60,4 +62,5 @@ urlpatterns = [
     path("rooms/<id:room_id>/media/", views.room_media, name="room_media"),
     path("rooms/<id:room_id>/media/panel/", views.room_media_panel, name="room_media_panel"),
     path("notices/<id:notice_id>/seen/", views.notice_seen, name="notice_seen"),
+    path("notices/retention/<id:notice_id>/seen/", views.retention_notice_seen, name="retention_notice_seen"),
 ]

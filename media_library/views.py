@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -20,12 +21,14 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.dateformat import format as date_format
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.timezone import localtime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from media_library import conf, origins, permissions, ranges, selectors, services, signed_links, storage
-from media_library.models import Folder, MediaEntry, RecordingNotice, ShareLink
+from media_library import conf, notices, origins, permissions, ranges, selectors, services, signed_links, storage
+from media_library.models import Folder, MediaEntry, RecordingNotice, RetentionNotice, ShareLink
 from media_library.permissions import Action, AnyUser
 from meetings import permissions as room_permissions
 from meetings.http import AuthenticatedHttpRequest
@@ -110,8 +113,25 @@ def my_media(request: AuthenticatedHttpRequest) -> HttpResponse:
             "in_progress": in_progress,
             "in_progress_failed": any(rec.state == "failed" for rec in in_progress),
             "channels": selectors.member_channels(user=request.user),
+            "bin_count": permissions.bin_entries(request.user).count(),
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recycle_bin(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The person's deleted entries, restorable until they are deleted for good (staff: the admin)."""
+    if request.method == "POST":
+        entry_id = _parse_id(request.POST.get("entry_id"))
+        entry = selectors.binned_entry(entry_id=entry_id) if entry_id is not None else None
+        if entry is None or not permissions.can_restore(request.user, entry):
+            raise Http404("No such entry in your recycle bin.")
+        services.restore_entry(entry=entry)
+        messages.success(request, f"{notices.fill('restored_from_bin')}: “{entry.title}”.")
+        return _go_next(request, reverse("media_library:recycle_bin"))
+    page = selectors.bin_page(user=request.user, page=request.GET.get("page"))
+    return render(request, "media_library/recycle_bin.html", {"page": page, "bin_days": conf.recycle_bin_days()})
 
 
 @login_required
@@ -222,6 +242,7 @@ def entry_page(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse
     origin = origins.entry_origin(request.user, entry, request.GET.get("from"))
     if request.method == "POST":
         return _entry_post(request, entry, origin)
+    services.note_view(entry=entry)
     allowed = permissions.allowed_actions(request.user, entry)
     return render(
         request,
@@ -293,9 +314,26 @@ def entry_delete(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespon
     if request.POST.get("confirm") != "yes":
         return _error(request, 400, "Please confirm the deletion.")
     title = entry.title
-    services.delete_entry(entry=entry)
-    messages.success(request, f"Deleted “{title}”.")
+    services.delete_entry(entry=entry, by=request.user)
+    messages.success(request, f"“{title}”: {notices.fill('moved_to_bin', days=conf.recycle_bin_days())}.")
     return _go_next(request, default_next)
+
+
+@login_required
+@answers_refusals
+@require_POST
+def entry_keep(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
+    """The owner keeps an entry the retention policy was about to delete (My Media's card, the entry page)."""
+    entry = _entry_or_404(request.user, entry_id, Action.KEEP)
+    due = entry.deletion_due_at
+    services.keep_entry(entry=entry)
+    if due is not None:
+        messages.success(request, f"“{entry.title}”: {notices.fill('retention_kept', date=_day(due))}.")
+    return _go_next(request, reverse("media_library:my_media"))
+
+
+def _day(moment: datetime) -> str:
+    return date_format(localtime(moment), "M j, Y")
 
 
 # --- Files: stream, download, poster ----------------------------------------------------------------
@@ -355,14 +393,18 @@ def _serve_poster(entry: MediaEntry) -> HttpResponse:
 @answers_refusals
 @require_http_methods(["GET", "HEAD"])
 def entry_stream(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponseBase:
-    return _serve_file(request, _entry_or_404(request.user, entry_id, Action.STREAM), as_attachment=False)
+    entry = _entry_or_404(request.user, entry_id, Action.STREAM)
+    services.note_view(entry=entry)
+    return _serve_file(request, entry, as_attachment=False)
 
 
 @login_required
 @answers_refusals
 @require_http_methods(["GET", "HEAD"])
 def entry_download(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponseBase:
-    return _serve_file(request, _entry_or_404(request.user, entry_id, Action.DOWNLOAD), as_attachment=True)
+    entry = _entry_or_404(request.user, entry_id, Action.DOWNLOAD)
+    services.note_view(entry=entry)
+    return _serve_file(request, entry, as_attachment=True)
 
 
 @login_required
@@ -399,6 +441,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 def share_stream(request: HttpRequest, token: str) -> HttpResponseBase:
     _, entry = _shared_entry(token, Action.STREAM, request.user)
+    services.note_view(entry=entry)
     return _serve_file(request, entry, as_attachment=False)
 
 
@@ -587,3 +630,12 @@ def notice_seen(request: AuthenticatedHttpRequest, notice_id: int) -> HttpRespon
     if request.headers.get("Accept", "").startswith("application/json") or request.POST.get("js") == "1":
         return HttpResponse(status=204)
     return _go_next(request, reverse("home"))
+
+
+@login_required
+@require_POST
+def retention_notice_seen(request: AuthenticatedHttpRequest, notice_id: int) -> HttpResponse:
+    """The close button of a "will be deleted on" notice (shown once already; this also works without JavaScript)."""
+    notice = get_object_or_404(RetentionNotice, pk=notice_id, user=request.user)
+    services.mark_retention_notices_seen(user=request.user, notice_ids=[notice.pk])
+    return _go_next(request, reverse("media_library:my_media"))

@@ -55,7 +55,7 @@ class RoomCollaboratorInline(admin.TabularInline):
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
     list_display = ("title", "kind", "channel", "owner", "creator", "origin", "mode", "max_session_hours")
-    list_filter = ("kind", "origin", "mode")
+    list_filter = ("kind", "origin", "mode", "ask_recording_consent", "record_automatically")
     search_fields = ("title", "owner__username", "creator__username", "channel__name")
     autocomplete_fields = ("owner", "creator", "channel", "moderators", "invitees")
     inlines = [RoomCollaboratorInline]

@@ -64,6 +64,11 @@ class ChannelMembership(models.Model):
         return f"{self.user} in {self.channel} ({self.role})"
 
 
+def recording_consent_default() -> bool:
+    """A new room's consent setting: the site's default (settings.RECORDING_CONSENT_DEFAULT)."""
+    return bool(getattr(settings, "RECORDING_CONSENT_DEFAULT", False))
+
+
 class Room(models.Model):
     class Kind(models.TextChoices):
         SINGLE = "single", "Single room"
@@ -97,6 +102,17 @@ class Room(models.Model):
         help_text="Longest a live session of this room may last (1 to 72 hours).",
     )
     time_zone = models.CharField(max_length=64, default="UTC", help_text="Used to name recordings.")
+    ask_recording_consent = models.BooleanField(
+        "ask for consent to be recorded",
+        default=recording_consent_default,
+        help_text="When a recording starts, and when someone joins while it runs, each participant is asked; "
+        "only those who agree are recorded.",
+    )
+    record_automatically = models.BooleanField(
+        "record automatically",
+        default=False,
+        help_text="A recording starts when the first host or moderator joins and stops when the session ends.",
+    )
     moderators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="moderated_rooms", blank=True)
     invitees = models.ManyToManyField(
         settings.AUTH_USER_MODEL,

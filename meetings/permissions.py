@@ -108,6 +108,7 @@ class RoomAction(StrEnum):
     SEND_MEDIA = "send_media"  # camera, microphone and screen: live, and uploaded while recording
     MUTE_OTHERS = "mute_others"
     MANAGE_WEBHOOKS = "manage_webhooks"  # register the room's webhook endpoints (owner only)
+    ANSWER_CONSENT = "answer_consent"  # agree or decline to be recorded (issue 12)
 
 
 LEADER_ROLES = frozenset({SessionRole.HOST, SessionRole.MODERATOR})
@@ -130,6 +131,8 @@ ROOM_POLICY: dict[RoomAction, frozenset[SessionRole]] = {
     RoomAction.SEND_MEDIA: EVERYONE,  # broadcast viewers stop sending with the live meeting's work
     RoomAction.MUTE_OTHERS: LEADER_ROLES,
     RoomAction.MANAGE_WEBHOOKS: frozenset({SessionRole.HOST}),  # and OWNER_ONLY: not every host
+    # Everyone is asked, leaders too: consent is personal (docs/decisions/0023).
+    RoomAction.ANSWER_CONSENT: EVERYONE,
 }
 # Actions that only mean something in a live broadcast room.
 BROADCAST_ONLY = frozenset({RoomAction.GO_LIVE, RoomAction.CLOSE_ROOM})

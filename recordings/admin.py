@@ -4,11 +4,20 @@ import os
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 
 from recordings import pipeline, services
-from recordings.models import Fragment, Recording, RecordingTransition, Segment, Track
+from recordings.consent_report import answers_of, consent_csv
+from recordings.models import (
+    ConsentAnswer,
+    Fragment,
+    Recording,
+    RecordingPause,
+    RecordingTransition,
+    Segment,
+    Track,
+)
 from recordings.templatetags import units
 
 # State is moved only by services (a state machine); the admin shows it and never edits it.
@@ -48,6 +57,43 @@ class FragmentInline(admin.TabularInline):
     readonly_fields = fields
 
 
+class ConsentAnswerInline(admin.TabularInline):
+    """Who agreed or declined to be recorded (issue 12); answers are given in the room, never here."""
+
+    model = ConsentAnswer
+    extra = 0
+    fields = ("user", "answer", "answered_at", "first_answered_at", "answers_given")
+    readonly_fields = fields
+    can_delete = False
+    verbose_name = "consent answer"
+
+    @admin.display(description="Answers given")
+    def answers_given(self, obj: ConsentAnswer) -> int:
+        return len(obj.history)
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+def consent_report_response(answers: QuerySet[ConsentAnswer], name: str) -> HttpResponse:
+    response = HttpResponse(consent_csv(answers), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+class PauseInline(admin.TabularInline):
+    """The paused spans cut out of the file (decision 0022): facts of the meeting, read-only."""
+
+    model = RecordingPause
+    extra = 0
+    fields = ("paused_at", "resumed_at", "paused_by")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Recording | None = None) -> bool:
+        return False
+
+
 class TransitionInline(admin.TabularInline):
     model = RecordingTransition
     extra = 0
@@ -75,9 +121,13 @@ class RecordingAdmin(admin.ModelAdmin):
     autocomplete_fields = ("room", "session", "started_by")
     readonly_fields = RECORDING_MACHINE_FIELDS
     exclude = ("duration",)  # shown readable (duration_display) and, as all machine fields, never edited
-    inlines = [TrackInline, FragmentInline, TransitionInline]
+    inlines = [TrackInline, ConsentAnswerInline, PauseInline, FragmentInline, TransitionInline]
 
-    actions = ["retry_from_segments", "retry_publishing", "publish_held"]
+    actions = ["retry_from_segments", "retry_publishing", "publish_held", "consent_report"]
+
+    @admin.action(description="Download the consent report (CSV)", permissions=["view"])
+    def consent_report(self, request: HttpRequest, queryset: QuerySet[Recording]) -> HttpResponse:
+        return consent_report_response(answers_of(queryset), "consent-report")
 
     @admin.display(description="Duration", ordering="duration")
     def duration_display(self, obj: Recording) -> str:
@@ -132,6 +182,21 @@ class RecordingAdmin(admin.ModelAdmin):
             )  # fmt: skip
 
 
+@admin.register(RecordingPause)
+class RecordingPauseAdmin(admin.ModelAdmin):
+    """Pauses are made by hosts in the room, never by staff: listed for support, read-only."""
+
+    list_display = ("recording", "paused_at", "resumed_at", "paused_by")
+    search_fields = ("recording__room__title",)
+    readonly_fields = ("recording", "paused_at", "resumed_at", "paused_by")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: RecordingPause | None = None) -> bool:
+        return False
+
+
 @admin.register(RecordingTransition)
 class RecordingTransitionAdmin(admin.ModelAdmin):
     list_display = ("recording", "from_state", "to_state", "at", "note")
@@ -178,3 +243,25 @@ class FragmentAdmin(admin.ModelAdmin):
     list_filter = ("state",)
     search_fields = ("recording__room__title",)
     autocomplete_fields = ("recording",)
+
+
+@admin.register(ConsentAnswer)
+class ConsentAnswerAdmin(admin.ModelAdmin):
+    """Every consent answer (issue 12); read-only: an answer is the person's, given in the room."""
+
+    list_display = ("recording", "user", "answer", "answered_at", "first_answered_at")
+    list_filter = ("answer", "recording__room")
+    search_fields = ("recording__room__title", "recording__uid", "user__username", "user__display_name")
+    date_hierarchy = "answered_at"
+    readonly_fields = ("recording", "user", "answer", "answered_at", "first_answered_at", "history")
+    actions = ["consent_report"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.action(description="Download the consent report (CSV)", permissions=["view"])
+    def consent_report(self, request: HttpRequest, queryset: QuerySet[ConsentAnswer]) -> HttpResponse:
+        return consent_report_response(queryset, "consent-report")

@@ -13,7 +13,8 @@ What it keeps from the Django stack, on purpose:
   own ``get_user`` (session hash checked as for any page), inside the first trip.
 * **Authorisation** through ``meetings.permissions`` (the one policy): a segment is
   accepted only from a participant of that room, for that room's recording, while it takes
-  media. Not found and not allowed look the same (404).
+  media. Not found and not allowed look the same (404). In a recording that asks for consent, the
+  media of someone whose last answer is not "agree" is refused (409, with the reason).
 * **Host and cross-site protection**, by Django's own code on a Django request built from the
   scope: ``get_host()`` (``ALLOWED_HOSTS``, the port split as Django splits it; 400 if not
   allowed) and ``CsrfViewMiddleware``'s origin check (its own origin or
@@ -63,6 +64,7 @@ from meetings import permissions
 from meetings.permissions import RoomAction
 from recordings import services, spool
 from recordings.models import Recording, Segment, Track
+from recordings.notices import TEXTS
 from recordings.spool import LocalSpool, get_spool
 
 logger = logging.getLogger(__name__)
@@ -245,6 +247,10 @@ def authorise(upload: Upload) -> Context:
         raise Refusal(404, "No such recording in this room.")
     if not services.accepts_segments(recording):
         raise Refusal(409, "This recording is no longer accepting media.")
+    if not services.may_record(recording=recording, user_id=user.pk):
+        # Consent (issue 12): refused before the body is written, with the reason. 409, not 403: the
+        # browser drops a 409 (its answer decides, a retry would not change it) but retries a 403.
+        raise Refusal(409, TEXTS.text("consent_refused"))
     # The track (whose it is) and the segment under this number, in one query, so that what
     # would be refused after the body is refused before it is written.
     stored = Segment.objects.filter(track=OuterRef("pk"), seq=upload.seq)

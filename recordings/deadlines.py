@@ -24,7 +24,8 @@ def sweep() -> dict[str, int]:
     """Act on every recording deadline that has passed; returns what it did, for logs and tests."""
     now = timezone.now()
     done = {"recording_cap": 0, "no_media": 0, "processing": 0}
-    for recording in Recording.objects.capturing().filter(cap_deadline__lte=now):
+    # A paused recording records nothing: its cap deadline moves by the pause's length on resume.
+    for recording in Recording.objects.capturing().filter(cap_deadline__lte=now, paused_at__isnull=True):
         stopped = services.stop_recording(
             recording=recording, reason=Recording.StopReason.RECORDING_CAP, why=TEXTS.text("recording_cap")
         )

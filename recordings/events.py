@@ -9,8 +9,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from core import events
-from core.events import Level, Notice, Payload, Progress, RecordingState
-from recordings.models import Recording
+from core.events import Consent, Level, Notice, Payload, Progress, RecordingState
+from recordings.models import ConsentAnswer, Recording
 from recordings.notices import TEXTS
 
 
@@ -19,23 +19,30 @@ def snapshot(recording: Recording | None) -> Payload | None:
     if recording is None:
         return None
     now = timezone.now()
-    elapsed = (now - recording.started_at).total_seconds() if recording.started_at else 0.0
+    # The counter shows recorded time: it stands still while paused and resumes where it was.
+    until = recording.paused_at or now
+    elapsed = (until - recording.started_at).total_seconds() - recording.paused_seconds if recording.started_at else 0.0
     return {
         "uid": str(recording.uid),
         "state": recording.state,
         "active": recording.is_active,
         "capturing": recording.state in Recording.CAPTURING_STATES,
+        "paused": recording.paused_at is not None and recording.is_active,
         "elapsed": round(max(elapsed, 0.0), 3),
         "started_by": recording.started_by_id,
         "stop_reason": recording.stop_reason,
         "progress": recording.progress,
         "segment_seconds": settings.SEGMENT_SECONDS,
+        # Each person must agree before their media is taken (issue 12): the browser asks and waits.
+        "consent_required": recording.consent_required,
     }
 
 
 def late_joiner_notice(snap: Payload) -> Notice:
     """Someone who joins while a recording runs is told, not only shown (SPEC step 6)."""
     code = "recording_started" if snap["state"] == Recording.State.RECORDING else "recording_starting"
+    if snap.get("paused"):
+        code = "recording_paused"
     return Notice(code="recording_in_progress", text=TEXTS.text(code))
 
 
@@ -55,6 +62,21 @@ def announce_recording(recording: Recording) -> None:
     group = events.room_group(recording.room_id)
     events.send_many_on_commit(
         [(group, RecordingState(recording=snapshot(recording))), (group, TEXTS.notice("recording_started"))]
+    )
+
+
+def announce_paused(recording: Recording) -> None:
+    """Everyone hears it and sees it: the indicator says paused, browsers stop capturing."""
+    group = events.room_group(recording.room_id)
+    events.send_many_on_commit(
+        [(group, RecordingState(recording=snapshot(recording))), (group, TEXTS.notice("recording_paused"))]
+    )
+
+
+def announce_resumed(recording: Recording) -> None:
+    group = events.room_group(recording.room_id)
+    events.send_many_on_commit(
+        [(group, RecordingState(recording=snapshot(recording))), (group, TEXTS.notice("recording_resumed"))]
     )
 
 
@@ -106,3 +128,17 @@ def announce_held(recording: Recording) -> None:
             (events.leaders_group(room_id), TEXTS.notice("recording_held", level=Level.WARNING)),
         ]
     )
+
+
+def consent_state(recording: Recording | None, answer: str | None) -> Payload | None:
+    """A person's consent for the running recording (the `consent` of their State), if it asks for it."""
+    if recording is None or not recording.consent_required or not recording.is_active:
+        return None
+    return {"uid": str(recording.uid), "answer": answer}
+
+
+def announce_consent(answer: ConsentAnswer) -> None:
+    """Every open room socket of the person hears their answer (another tab follows it at once)."""
+    code = "consent_agreed" if answer.answer == ConsentAnswer.Answer.AGREE else "consent_declined"
+    event = Consent(recording_uid=str(answer.recording.uid), answer=answer.answer, text=TEXTS.text(code))
+    events.send_on_commit(events.user_group(answer.user_id), event)

@@ -103,6 +103,15 @@ class Recording(models.Model):
     windows_scheduled = models.PositiveIntegerField(
         default=0, help_text="Composition windows created so far (ingest and the sweep both schedule them)."
     )
+    # Pause and resume (docs/decisions/0022): the state stays "recording"; `paused_at` is set while
+    # paused, `paused_seconds` sums the pauses that ended, and RecordingPause keeps each span for
+    # composition, which cuts them out of the output timeline.
+    paused_at = models.DateTimeField(null=True, blank=True, help_text="Set while the recording is paused.")
+    paused_seconds = models.FloatField(default=0.0, help_text="Total length of the pauses that ended (s).")
+    consent_required = models.BooleanField(
+        default=False,
+        help_text="The room asked for consent when this recording started: only people who agreed are recorded.",
+    )
 
     objects = RecordingQuerySet.as_manager()
 
@@ -132,6 +141,30 @@ class Recording(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state in self.ACTIVE_STATES
+
+
+class RecordingPause(models.Model):
+    """One paused span of a recording: its media is cut out of the final file (decision 0022)."""
+
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="pauses")
+    paused_at = models.DateTimeField()
+    resumed_at = models.DateTimeField(null=True, blank=True, help_text="Empty while paused (or stopped paused).")
+    paused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["recording", "paused_at", "pk"]
+        constraints = [
+            # At most one open pause per recording: a second pause is refused by the row lock, this
+            # is the last line.
+            models.UniqueConstraint(
+                fields=["recording"], condition=Q(resumed_at__isnull=True), name="recording_pause_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pause of recording {self.recording_id} at {self.paused_at:%H:%M:%S}"
 
 
 class RecordingTransition(models.Model):
@@ -229,3 +262,34 @@ class Fragment(models.Model):
 
     def __str__(self) -> str:
         return f"Fragment {self.index} of recording {self.recording_id}"
+
+
+class ConsentAnswer(models.Model):
+    """One person's answer to "may we record you?" for one recording: the last answer, with its history.
+
+    Ingest accepts a person's media only while their answer is "agree" (recordings.asgi); no row means
+    no answer yet, which counts as declining.
+    """
+
+    class Answer(models.TextChoices):
+        AGREE = "agree", "Agreed"
+        DECLINE = "decline", "Declined"
+
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="consent_answers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consent_answers")
+    answer = models.CharField(max_length=8, choices=Answer.choices)
+    answered_at = models.DateTimeField(help_text="When the current answer was given.")
+    first_answered_at = models.DateTimeField(help_text="When this person first answered for this recording.")
+    history = models.JSONField(
+        default=list, blank=True, help_text='Every answer in order: [{"answer": ..., "at": ISO time}].'
+    )
+
+    class Meta:
+        ordering = ["recording", "first_answered_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["recording", "user"], name="consent_answer_one_per_person"),
+            models.CheckConstraint(condition=Q(answer__in=["agree", "decline"]), name="consent_answer_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_answer_display().lower()} for recording {self.recording_id}"

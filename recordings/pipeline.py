@@ -25,7 +25,7 @@ from recordings.media.compositor import compose_window
 from recordings.media.timeline import SegmentRef, TrackInput, TrackKind
 from recordings.models import Fragment, Recording, Segment, Track
 from recordings.spool import get_spool
-from recordings.windows import FPS, on_grid, recorded_duration, timeline_origin
+from recordings.windows import FPS, cut_timeline, on_grid, recorded_duration, timeline_origin
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def audio_fragment_path(recording: Recording, index: int) -> Path:
 
 
 def track_inputs(recording: Recording) -> list[TrackInput]:
-    """Every track with its segments, on a timeline whose 0 is the video's first frame."""
+    """Every track with its segments, on the output timeline (0 is the video's first frame)."""
     origin = timeline_origin(recording)
     spool = get_spool()
     by_track: dict[int, list[SegmentRef]] = {}
@@ -65,10 +65,14 @@ def track_inputs(recording: Recording) -> list[TrackInput]:
         )
     # Zero-padded ids: the layout breaks ties between tracks that start together by id as text,
     # and "10" < "9" would put a later joiner first.
-    return [
+    tracks = [
         TrackInput(track_id=f"{track_id:010d}", kind=kinds[track_id], segments=tuple(refs))
         for track_id, refs in sorted(by_track.items())
     ]
+    # A paused recording: the tracks move onto the output timeline, the paused spans cut out
+    # (decision 0022); the compositor and the mixer then work as for any recording.
+    cuts = cut_timeline(recording)
+    return tracks if cuts is None else cuts.cut_tracks(tracks)
 
 
 # --- Progressive windows -----------------------------------------------------------------------

@@ -27,7 +27,7 @@ from core.tasks import enqueue_on_commit
 from meetings import services as meeting_services
 from meetings.models import LiveSession, Room, User
 from recordings import events, signals, windows
-from recordings.models import Fragment, Recording, RecordingTransition, Segment, Track
+from recordings.models import ConsentAnswer, Fragment, Recording, RecordingPause, RecordingTransition, Segment, Track
 from recordings.notices import TEXTS
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,10 @@ ASSEMBLED = 97
 
 class RecordingError(Exception):
     """A request that cannot be carried out; the message is safe to show to the person."""
+
+
+class ConsentRefused(RecordingError):
+    """Media of someone who has not agreed to be recorded, in a recording that asks (issue 12)."""
 
 
 def sources_of(to_state: str) -> tuple[str, ...]:
@@ -111,12 +115,82 @@ def start_recording(*, room: Room, user: User) -> tuple[Recording, bool]:
                     started_by=user,
                     cap_deadline=now + timedelta(seconds=settings.RECORDING_MAX_SECONDS),
                     first_media_deadline=now + timedelta(seconds=settings.FIRST_MEDIA_TIMEOUT_SECONDS),
+                    # The room's setting when it starts decides for the whole recording (issue 12).
+                    consent_required=room.ask_recording_consent,
                 )
         except IntegrityError:  # another host won the race between our check and insert
             return Recording.objects.active().get(room=room), False
         RecordingTransition.objects.create(recording=recording, to_state=S.STARTING, note=f"started by {user.username}")
         events.announce_starting(recording)
         return recording, True
+
+
+def start_automatic_recording(*, room: Room, user: User) -> Recording | None:
+    """A room that records automatically: a host or moderator joined; start its session's recording.
+
+    Only the session's first recording starts by itself (a host who stopped it may Record again);
+    under the session's row lock, so two leaders joining at once start one recording.
+    """
+    if not room.record_automatically:
+        return None
+    with transaction.atomic():
+        session = LiveSession.objects.open().select_for_update().filter(room=room).first()
+        if session is None or Recording.objects.filter(session=session).exists():
+            return None
+        recording, created = start_recording(room=room, user=user)
+        RecordingTransition.objects.filter(recording=recording, to_state=S.STARTING).update(
+            note=f"started automatically when {user.username} joined"
+        )
+        return recording if created else None
+
+
+def answer_consent(*, recording: Recording, user: User, answer: str) -> ConsentAnswer:
+    """Store `user`'s answer to "may we record you?" for `recording` (the last one counts; all are kept).
+
+    Ingest takes their media only while the answer is "agree" (may_record). Raises RecordingError
+    when the recording does not ask, or no longer takes media.
+    """
+    if answer not in ConsentAnswer.Answer.values:
+        raise RecordingError('A consent answer is "agree" or "decline".')
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Recording.objects.select_for_update().filter(pk=recording.pk).first()
+        if locked is None or locked.state not in Recording.CAPTURING_STATES:
+            raise RecordingError("That recording is no longer running.")
+        if not locked.consent_required:
+            raise RecordingError("This recording does not ask for consent.")
+        row = ConsentAnswer.objects.select_for_update().filter(recording=locked, user=user).first()
+        step = {"answer": answer, "at": now.isoformat()}
+        if row is None:
+            row = ConsentAnswer.objects.create(
+                recording=locked, user=user, answer=answer, answered_at=now, first_answered_at=now, history=[step]
+            )
+        else:
+            row.answer, row.answered_at, row.history = answer, now, [*row.history, step]
+            row.save(update_fields=["answer", "answered_at", "history"])
+        events.announce_consent(row)
+    return row
+
+
+def may_record(*, recording: Recording, user_id: int) -> bool:
+    """Whether ingest may take this person's media: always, unless the recording asks for consent and
+    their last answer is not "agree" (no answer counts as declining)."""
+    if not recording.consent_required:
+        return True
+    return ConsentAnswer.objects.filter(
+        recording_id=recording.pk, user_id=user_id, answer=ConsentAnswer.Answer.AGREE
+    ).exists()
+
+
+def consent_answer(*, recording: Recording | None, user_id: int) -> str | None:
+    """The person's last answer for `recording`, or None (not answered, or nothing to answer)."""
+    if recording is None or not recording.consent_required:
+        return None
+    return (
+        ConsentAnswer.objects.filter(recording_id=recording.pk, user_id=user_id)
+        .values_list("answer", flat=True)
+        .first()
+    )
 
 
 def mark_capturing(*, recording_id: int, capture_began: datetime) -> Recording | None:
@@ -131,18 +205,89 @@ def mark_capturing(*, recording_id: int, capture_began: datetime) -> Recording |
 def stop_recording(
     *, recording: Recording, reason: str, by: User | None = None, why: str | None = None
 ) -> Recording | None:
-    """Stop capture; idempotent (a second stop, or a stop racing the sweep, does nothing)."""
-    stopped = _transition(
-        recording.pk,
-        to_state=S.STOPPING,
-        note=f"{reason}" + (f" by {by.username}" if by else ""),
-        stop_reason=reason,
-        stopped_at=timezone.now(),
-        stopped_by=by,
-    )
-    if stopped is not None:
-        events.announce_stopped(stopped, why=why)
+    """Stop capture; idempotent (a second stop, or a stop racing the sweep, does nothing).
+
+    A recording stopped while paused ends its pause at Stop: the paused tail is not in the file.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        stopped = _transition(
+            recording.pk,
+            to_state=S.STOPPING,
+            note=f"{reason}" + (f" by {by.username}" if by else ""),
+            stop_reason=reason,
+            stopped_at=now,
+            stopped_by=by,
+        )
+        if stopped is not None and stopped.paused_at is not None:
+            _end_pause(stopped, at=now)
+        if stopped is not None:
+            events.announce_stopped(stopped, why=why)
     return stopped
+
+
+# --- Pause and resume (docs/decisions/0022) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PauseOutcome:
+    """What a pause or resume did: `changed` is False for a repeat (a double click, two leaders)."""
+
+    recording: Recording
+    changed: bool
+    message: str = ""
+
+
+def _capturing_for_update(room_id: int) -> Recording:
+    recording = Recording.objects.select_for_update().filter(room_id=room_id, state__in=Recording.CAPTURING_STATES)
+    found = recording.first()
+    if found is None:
+        raise RecordingError("There is no recording in progress.")
+    return found
+
+
+def _end_pause(recording: Recording, *, at: datetime) -> float:
+    """Close the open pause (the row is locked by the caller): its length counts as not recorded."""
+    assert recording.paused_at is not None
+    length = max((at - recording.paused_at).total_seconds(), 0.0)
+    RecordingPause.objects.filter(recording=recording, resumed_at__isnull=True).update(resumed_at=at)
+    recording.paused_at = None
+    recording.paused_seconds += length
+    # The 24-hour cap counts recorded time: the deadline moves by the pause's length.
+    recording.cap_deadline += timedelta(seconds=length)
+    recording.save(update_fields=["paused_at", "paused_seconds", "cap_deadline"])
+    return length
+
+
+def pause_recording(*, room_id: int, by: User | None = None) -> PauseOutcome:
+    """Pause the room's recording; a repeat (double click, a second leader) changes nothing.
+
+    Under the row lock, like every transition: two leaders pausing at once give one pause. The
+    state stays "recording"; browsers stop capturing and uploading until resumed.
+    """
+    with transaction.atomic():
+        recording = _capturing_for_update(room_id)
+        if recording.state != S.RECORDING:
+            raise RecordingError("The recording has not started yet; it can be paused once it is recording.")
+        if recording.paused_at is not None:
+            return PauseOutcome(recording, changed=False, message="The recording is already paused.")
+        now = timezone.now()
+        recording.paused_at = now
+        recording.save(update_fields=["paused_at"])
+        RecordingPause.objects.create(recording=recording, paused_at=now, paused_by=by)
+        events.announce_paused(recording)
+        return PauseOutcome(recording, changed=True)
+
+
+def resume_recording(*, room_id: int, by: User | None = None) -> PauseOutcome:
+    """Resume a paused recording; one that is not paused is left as it is (changed=False, and why)."""
+    with transaction.atomic():
+        recording = _capturing_for_update(room_id)
+        if recording.paused_at is None:
+            return PauseOutcome(recording, changed=False, message="The recording is not paused.")
+        _end_pause(recording, at=timezone.now())
+        events.announce_resumed(recording)
+        return PauseOutcome(recording, changed=True)
 
 
 def stop_active_recording(
@@ -632,6 +777,8 @@ def record_segment(
     websockets: a new segment of a known track is one SELECT and one INSERT.
     """
     received_at = timezone.now()
+    if not may_record(recording=recording, user_id=user.pk):  # ingest asked too; this is the last word
+        raise ConsentRefused(TEXTS.text("consent_refused"))
     track = Track.objects.filter(recording=recording, client_id=client_id).first()
     if track is None:  # the track's first segment: its clock offset is the one measured over the socket
         offset = meeting_services.clock_offset_for(session_id=recording.session_id, user_id=user.pk)

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from recordings.media.audio import AAC_FRAME, POSTROLL_FRAMES, PREROLL_FRAMES, SAMPLE_RATE
-from recordings.models import Fragment, Recording, Segment
+from recordings.media.cuts import CutTimeline
+from recordings.models import Fragment, Recording, RecordingPause, Segment
 
 FPS = 30
 # A window's audio encode reads this far past its edges (see recordings/media/audio.py).
@@ -34,15 +35,49 @@ def timeline_origin(recording: Recording) -> float:
     return on_grid(max((recording.started_at - recording.created_at).total_seconds(), 0.0))
 
 
+def was_paused(recording: Recording) -> bool:
+    """Whether the recording has paused spans (no query: the row says so)."""
+    return recording.paused_at is not None or recording.paused_seconds > 0
+
+
+def cut_timeline(recording: Recording) -> CutTimeline | None:
+    """The recorded spans on the media timeline (0 = the first media), or None if never paused.
+
+    Each bound is rounded to the frame grid from its own absolute instant (decision 0022), so
+    cuts never accumulate rounding. The end is Stop (None while it runs).
+    """
+    if recording.started_at is None or not was_paused(recording):
+        return None
+    created = recording.created_at
+    origin = round(timeline_origin(recording) * FPS)  # where the segments' 0 is (track_inputs)
+
+    def frame(at: datetime) -> int:
+        return round((at - created).total_seconds() * FPS) - origin
+
+    pauses = [
+        (frame(p.paused_at), frame(p.resumed_at) if p.resumed_at is not None else None)
+        for p in RecordingPause.objects.filter(recording=recording).order_by("paused_at", "pk")
+    ]
+    end = frame(recording.stopped_at) if recording.stopped_at is not None else None
+    return CutTimeline.build(pauses=pauses, end=end, fps=FPS)
+
+
 def recorded_duration(recording: Recording) -> float | None:
-    """Length of the final video: from the first media to Stop."""
+    """Length of the final video: from the first media to Stop, without the paused spans."""
     if recording.started_at is None or recording.stopped_at is None:
         return None
+    cuts = cut_timeline(recording)
+    if cuts is not None:
+        return max(cuts.duration_frames(), 1) / FPS
     return max(on_grid((recording.stopped_at - recording.started_at).total_seconds()), 1.0 / FPS)
 
 
 def due_windows(recording: Recording, *, now: datetime | None = None) -> int:
-    """How many whole windows have closed long enough ago that all their media has arrived."""
+    """How many whole windows have closed long enough ago that all their media has arrived.
+
+    Windows tile the output timeline (paused spans cut out): the media instant that has settled
+    is mapped onto it, so a pause holds the windows back and nothing is composed from a pause.
+    """
     if recording.started_at is None:
         return 0
     now = now or timezone.now()
@@ -51,6 +86,9 @@ def due_windows(recording: Recording, *, now: datetime | None = None) -> int:
     settled = (now - recording.started_at).total_seconds() - lag
     if recording.stopped_at is not None:  # nothing after Stop; finalize composes the tail
         settled = min(settled, (recording.stopped_at - recording.started_at).total_seconds())
+    cuts = cut_timeline(recording)
+    if cuts is not None:
+        settled = cuts.to_output(settled)
     return max(int(math.floor(settled / window)), 0)
 
 
@@ -64,6 +102,11 @@ def invalidate_windows(*, segment: Segment, recording: Recording) -> int:
     origin = timeline_origin(recording)
     start = segment.start - origin
     end = start + (segment.duration or settings.SEGMENT_SECONDS)
+    cuts = cut_timeline(recording)
+    if cuts is not None:  # where those seconds are in the output (nowhere, if all in a pause)
+        start, end = cuts.to_output(start), cuts.to_output(end)
+        if end <= start:
+            return 0
     composed_until = due_windows(recording) * settings.COMPOSE_WINDOW_SECONDS
     if start - AUDIO_POSTROLL_S >= composed_until:
         return 0

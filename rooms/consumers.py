@@ -1,7 +1,7 @@
 """The room's websocket: one per browser tab. Thin: authorise, validate, call a service.
 
 An edge (DESIGN.md "One direction"): it composes meetings (presence, sessions) and recordings
-(record, stop). Every command is authorised on the server by the room policy
+(record, stop, pause, resume). Every command is authorised on the server by the room policy
 (`meetings.permissions`), re-asked per command so a host demoted mid-session loses the controls
 at once. What the browser receives is the event catalogue of `core.events`.
 """
@@ -31,7 +31,7 @@ from meetings.presence import batcher
 from recordings import events as recording_events
 from recordings import selectors as recording_selectors
 from recordings import services as recording_services
-from recordings.models import Recording
+from recordings.models import ConsentAnswer, Recording
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +57,21 @@ def _is_number(value: object) -> TypeGuard[int | float]:
 
 def _join_sync(room: Room, user: User, role: SessionRole, channel_name: str, *, fresh: bool) -> dict[str, Any]:
     session = services.join_session(room=room, user=user, role=role, channel_name=channel_name, fresh=fresh)
+    if fresh and permissions.is_leader(role):
+        # A room that records automatically starts when its first host or moderator joins (issue 12).
+        recording_services.start_automatic_recording(room=room, user=user)
     recording = recording_selectors.active_recording(room_id=room.pk)
-    return {"session": session, "recording": recording_events.snapshot(recording)}
+    return {
+        "session": session,
+        "recording": recording_events.snapshot(recording),
+        "consent": _consent_of(recording, user),
+    }
+
+
+def _consent_of(recording: Recording | None, user: User) -> Payload | None:
+    """The person's answer for a running recording that asks for consent (their State's `consent`)."""
+    answer = recording_services.consent_answer(recording=recording, user_id=user.pk)
+    return recording_events.consent_state(recording, answer)
 
 
 def _member(user: User | None, room_id: int) -> tuple[Room, SessionRole] | None:
@@ -87,6 +100,17 @@ def _join(room: Room, user: User, role: SessionRole, channel_name: str) -> dict[
     return _join_sync(room, user, role, channel_name, fresh=False)
 
 
+def _answer_consent(room: Room, user: User, answer: str, uid: str | None) -> ConsentAnswer:
+    """The answer goes to the room's running recording; one named by the browser must be that one
+    (a dialog left open from a recording that has since stopped answers nothing)."""
+    recording = recording_selectors.active_recording(room_id=room.pk)
+    if recording is None or not recording.is_active:
+        raise recording_services.RecordingError("There is no recording running to answer for.")
+    if uid is not None and uid != str(recording.uid):
+        raise recording_services.RecordingError("That recording is no longer running.")
+    return recording_services.answer_consent(recording=recording, user=user, answer=answer)
+
+
 @database_sync_to_async
 def _allowed(user: User, action: RoomAction, room: Room) -> bool:
     return permissions.can(user, action, room)
@@ -102,6 +126,7 @@ class Reassessed:
     session: LiveSession | None  # None: the session ended (an event the socket may have missed)
     ended: LiveSession | None  # then the session that ended, for its reason
     recording: Payload | None
+    consent: Payload | None = None
 
 
 @database_sync_to_async
@@ -119,8 +144,16 @@ def _reassess(user_id: int, room_id: int, channel_name: str, role: SessionRole) 
         services.change_presence_role(channel_name=channel_name, role=new_role)
     session = selectors.open_session(room=room)
     ended = None if session is not None else LiveSession.objects.ended().filter(room=room).first()
-    recording = recording_events.snapshot(recording_selectors.active_recording(room_id=room.pk))
-    return Reassessed(user=user, room=room, role=new_role, session=session, ended=ended, recording=recording)
+    active = recording_selectors.active_recording(room_id=room.pk)
+    return Reassessed(
+        user=user,
+        room=room,
+        role=new_role,
+        session=session,
+        ended=ended,
+        recording=recording_events.snapshot(active),
+        consent=_consent_of(active, user),
+    )
 
 
 def _ref(content: object) -> int | str | None:
@@ -147,8 +180,11 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         "clock_reply": None,
         "start_recording": RoomAction.RECORD,
         "stop_recording": RoomAction.STOP_RECORDING,
+        "pause_recording": RoomAction.PAUSE_RECORDING,
+        "resume_recording": RoomAction.PAUSE_RECORDING,
         "end_session": RoomAction.END_SESSION,
         "go_live": RoomAction.GO_LIVE,
+        "consent": RoomAction.ANSWER_CONSENT,
     }
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -201,7 +237,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         events.subscription_watch.watch(self.channel_layer, self)  # after accept: a resync sends
         session: LiveSession = joined["session"]
         recording: Payload | None = joined["recording"]
-        await self._send(self._state(session, recording))
+        await self._send(self._state(session, recording, joined["consent"]))
         if recording is not None:  # a late joiner is told, not only shown
             await self._send(recording_events.late_joiner_notice(recording))
         await self._send(ClockProbe(server_time=time.time()))
@@ -290,6 +326,28 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         )
         await self._send(Ack(id=ref, command="stop_recording", result={"stopped": stopped is not None}))
 
+    async def cmd_consent(self, content: Payload, ref: Any) -> None:
+        """{"type": "consent", "answer": "agree" | "decline", "recording": uid (optional)}: may we record you?"""
+        answer, uid = content.get("answer"), content.get("recording")
+        if answer not in ("agree", "decline"):
+            await self._error('A consent answer is "agree" or "decline".', ref=ref)
+            return
+        if uid is not None and not isinstance(uid, str):
+            await self._error("A consent answer names its recording by its uid.", ref=ref)
+            return
+        row = await database_sync_to_async(_answer_consent)(self.room, self.user, answer, uid)
+        await self._send(Ack(id=ref, command="consent", result={"answer": row.answer, "uid": str(row.recording.uid)}))
+
+    async def cmd_pause_recording(self, content: Payload, ref: Any) -> None:
+        outcome = await database_sync_to_async(recording_services.pause_recording)(room_id=self.room.pk, by=self.user)
+        result = {"paused": outcome.changed, "message": outcome.message}
+        await self._send(Ack(id=ref, command="pause_recording", result=result))
+
+    async def cmd_resume_recording(self, content: Payload, ref: Any) -> None:
+        outcome = await database_sync_to_async(recording_services.resume_recording)(room_id=self.room.pk, by=self.user)
+        result = {"resumed": outcome.changed, "message": outcome.message}
+        await self._send(Ack(id=ref, command="resume_recording", result=result))
+
     async def cmd_end_session(self, content: Payload, ref: Any) -> None:
         # Broadcast rooms: {"close_room": true} closes the room completely (its recording appears).
         close_room = content.get("close_room") is True
@@ -358,7 +416,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await self._send(SessionEnded(reason=reason, text=meeting_notices.TEXTS.text(code)))
             await self._close(CLOSE_SESSION_ENDED)
         elif changed or tell:
-            await self._send(self._state(now.session, now.recording))
+            await self._send(self._state(now.session, now.recording, now.consent))
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -412,7 +470,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 logger.exception("could not remove the presence of %s", self.channel_name)
         await self.close(code=code)
 
-    def _state(self, session: LiveSession, recording: Payload | None) -> State:
+    def _state(self, session: LiveSession, recording: Payload | None, consent: Payload | None = None) -> State:
         return State(
             role=str(self.role),
             is_leader=permissions.is_leader(self.role),
@@ -421,6 +479,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             recording=recording,
             server_time=time.time(),
             heartbeat_seconds=settings.HEARTBEAT_SECONDS,
+            consent=consent,
         )
 
     async def _send(self, event: Event) -> None:

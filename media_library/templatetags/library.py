@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django import template
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.dateformat import format as date_format
+from django.utils.timezone import localtime
 
+from media_library import conf, notices
 from recordings.templatetags.units import duration as format_duration
 
 if TYPE_CHECKING:
@@ -50,3 +54,10 @@ def entry_url(entry: MediaEntry, origin: str = "") -> str:
     """An entry's page, saying where it was opened from (`from`, see media_library/origins.py)."""
     url = reverse("media_library:entry", args=[entry.pk])
     return f"{url}?{urlencode({'from': origin}, safe=':')}" if origin else url
+
+
+@register.simple_tag
+def library_text(code: str, date: datetime | None = None, days: int | None = None) -> str:
+    """`{% library_text "retention_due" date=entry.deletion_due_at %}`: a library text, filled in."""
+    shown = date_format(localtime(date), "M j, Y") if date is not None else ""
+    return notices.fill(code, date=shown, days=days if days is not None else conf.recycle_bin_days())

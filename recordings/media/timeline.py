@@ -53,6 +53,10 @@ class SegmentRef:
     start: float
     # Server-side measured length if known; None means "measure it".
     duration: float | None = None
+    # Seconds of the file's media cut from its beginning (a segment split where a pause was cut
+    # out, recordings/media/cuts.py): the media at first timestamp + skip lands on ``start``, and
+    # what comes before it is not used.
+    skip: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -199,10 +203,10 @@ def track_spans(track: TrackInput, *, since: float | None = None) -> list[Span]:
         if ref.duration is not None:
             length = ref.duration
         elif probe.duration is not None and probe.error is None:
-            length = probe.duration
+            length = max(probe.duration - ref.skip, 0.0)
         elif probe.duration is not None:
             # Truncated: its lost tail still belongs to it (held frame, silence).
-            length = max(probe.duration, nominal)
+            length = max(probe.duration - ref.skip, nominal)
         else:
             length = nominal
         error = probe.error
@@ -229,7 +233,7 @@ def track_spans(track: TrackInput, *, since: float | None = None) -> list[Span]:
                 ref=ref,
                 start=ref.start,
                 end=end,
-                first_ts=probe.first_ts,
+                first_ts=probe.first_ts + ref.skip,
                 readable=readable,
                 error=error,
             )

@@ -76,6 +76,15 @@ def sign_in(browser, live):  # noqa: F811
         context.close()
 
 
+def start_recording(host) -> None:
+    """A leader starts a recording as people do: More, Record, then "Start Recording" in the dialog."""
+    host.get_by_role("button", name="More").click()
+    host.get_by_role("menuitem", name="Record").click()
+    host.get_by_role("dialog", name="Do you want to start recording?").get_by_role(
+        "button", name="Start Recording"
+    ).click()
+
+
 def notice(page, text: str):
     """A notice toast with exactly this text."""
     return page.locator(f'#notices .notice[data-text="{text}"]').first

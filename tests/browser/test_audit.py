@@ -133,6 +133,7 @@ def test_every_page_outside_the_room(browser, live, demo, tmp_path) -> None:
         )
         assert notices_bottom <= host.get_by_role("heading", level=1).bounding_box()["y"], "notices cover the heading"
         audit.page(visit(host, url + "/my-media/"), "my media (host)")
+        audit.page(visit(host, url + "/my-media/recycle-bin/"), "recycle bin (host)")
         audit.page(visit(host, url + f"/media/{lib.entry.pk}/"), "entry: recording (owner)")
         audit.page(visit(host, url + f"/media/{lib.upload.pk}/"), "entry: document (room leader)")
         audit.page(visit(host, url + f"/media/{lib.entry.pk}/delete/"), "entry delete (owner)")

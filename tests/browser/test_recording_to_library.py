@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from media_library.models import MediaEntry
 from recordings.models import Recording
-from tests.browser.conftest import notice
+from tests.browser.conftest import notice, start_recording
 
 pytestmark = pytest.mark.browser
 
@@ -31,11 +31,7 @@ def test_record_publish_play_and_share(live, demo, sign_in, join_room) -> None:
     room = demo.rooms["single"]
     host, participant = join_room(room, "host", "participant")
 
-    host.get_by_role("button", name="More").click()
-    host.get_by_role("menuitem", name="Record").click()
-    host.get_by_role("dialog", name="Do you want to start recording?").get_by_role(
-        "button", name="Start Recording"
-    ).click()
+    start_recording(host)
     for page in (host, participant):
         expect(notice(page, "This session is being recorded")).to_be_visible(timeout=20000)
     time.sleep(18)  # about 20 s of meeting

@@ -23,7 +23,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from recordings.models import Recording, Segment
-from tests.browser.conftest import notice
+from tests.browser.conftest import notice, start_recording
 from tests.live.conftest import LiveServer, live_env, start_daphne, stop_process
 
 pytestmark = pytest.mark.browser
@@ -92,11 +92,7 @@ def test_reload_or_crash_mid_segment_loses_at_most_a_second(live, demo, join_roo
     room_url = f"{live.url}/rooms/{room.pk}/"
     (host,) = join_room(room, "host")
 
-    host.get_by_role("button", name="More").click()
-    host.get_by_role("menuitem", name="Record").click()
-    host.get_by_role("dialog", name="Do you want to start recording?").get_by_role(
-        "button", name="Start Recording"
-    ).click()
+    start_recording(host)
     expect(notice(host, BEING_RECORDED)).to_be_visible(timeout=20000)
     recording = Recording.objects.get(room=room)
     origin = recording.created_at.timestamp()

@@ -11,7 +11,13 @@ ADMIN_MODELS = sorted(
     for model in admin.site._registry
     if model._meta.app_label in {"meetings", "recordings", "media_library"}
 )
-NO_ADD_PAGE = {("meetings", "livesession", "add")}
+# Consent answers are given by the person in the room and pauses made by hosts there, never added by
+# staff (issue 12).
+NO_ADD_PAGE = {
+    ("meetings", "livesession", "add"),
+    ("recordings", "consentanswer", "add"),
+    ("recordings", "recordingpause", "add"),
+}
 
 
 def test_every_domain_model_is_registered() -> None:

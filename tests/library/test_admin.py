@@ -90,16 +90,23 @@ def test_recording_actions_retry_and_republish(
 
 
 @pytest.mark.django_db
-def test_deleting_in_the_admin_deletes_the_stored_file(
+def test_deleting_in_the_admin_bins_then_deletes_the_stored_file(
     client, cast, publish, django_capture_on_commit_callbacks
 ) -> None:
     entry = publish("single")
     name = entry.file.name
     client.force_login(cast.users["admin"])
+    # First to the recycle bin, like a deletion on the site (restorable, the file kept)...
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/admin/media_library/mediaentry/{entry.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
-    assert not MediaEntry.objects.exists() and not default_storage.exists(name)
+    assert not MediaEntry.objects.exists() and default_storage.exists(name)
+    assert MediaEntry.all_objects.get(pk=entry.pk).deleted_by == cast.users["admin"]
+    # ...then, deleted again from the bin, for good with its stored file.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/media_library/mediaentry/{entry.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not MediaEntry.all_objects.exists() and not default_storage.exists(name)
 
 
 @pytest.mark.django_db

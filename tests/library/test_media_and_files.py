@@ -185,16 +185,18 @@ def test_rename_and_delete_entries_from_media_and_files(
     client.force_login(cast.users["host"])
     assert client.post(url, {"action": "rename_entry", "entry_id": entry.pk, "title": "x"}).status_code == 403
 
-    # Delete: a confirmation step, then the file goes too.
+    # Delete: a confirmation step, then the entry goes to its owner's recycle bin (its file is
+    # removed when the bin is purged: tests/library/test_retention.py).
     client.force_login(cast.users["moderator"])
     confirm = client.get(f"/media/{entry.pk}/delete/?next={url}")
-    assert confirm.status_code == 200 and b"Delete permanently" in confirm.content
+    assert confirm.status_code == 200 and b"Move to the recycle bin" in confirm.content
     assert client.post(f"/media/{entry.pk}/delete/", {"next": url}).status_code == 400  # not confirmed
     name = entry.file.name
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/media/{entry.pk}/delete/", {"confirm": "yes", "next": url})
     assert response.status_code == 302 and response["Location"] == url
-    assert not MediaEntry.objects.filter(pk=entry.pk).exists() and not default_storage.exists(name)
+    assert not MediaEntry.objects.filter(pk=entry.pk).exists() and default_storage.exists(name)
+    assert MediaEntry.all_objects.get(pk=entry.pk).deleted_by == cast.users["moderator"]
 
 
 @pytest.mark.django_db

@@ -360,6 +360,7 @@ def test_republish_after_the_owner_deleted_the_entry_makes_a_new_one(
     recording = entry.source_recording
     with django_capture_on_commit_callbacks(execute=True):
         services.delete_entry(entry=entry)
+        services.purge_entry(entry_id=entry.pk)  # the recycle bin's time is over
     assert not default_storage.exists(f"recordings/{recording.uid}/recording.mp4")
     with django_capture_on_commit_callbacks(execute=True):
         fresh = services.publish_recording(recording=recording, mp4_path=str(mp4_file()))

@@ -1,17 +1,21 @@
-"""The S3 path against a real moto server on loopback: multipart publish, signed Range fetch, delete."""
+"""The S3 path against a real moto server on loopback: multipart publish, signed Range fetch, delete
+to the recycle bin and its purge."""
 
 from __future__ import annotations
 
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import timedelta
 
 import boto3
 import pytest
 from boto3.s3.transfer import TransferConfig
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
-from media_library import services, storage
+from media_library import deadlines, services, storage
+from media_library.models import MediaEntry
 from tests.library.conftest import make_recording
 
 BUCKET = "liverec-test"
@@ -111,9 +115,20 @@ def test_publish_uploads_multipart_and_signed_url_serves_ranges(
     client.force_login(cast.users["outsider"])
     assert client.get(f"/media/{entry.pk}/stream/").status_code == 404
 
-    # Delete removes the stored objects once the delete has committed.
+    # Delete moves it to the recycle bin: the objects stay (restorable) until the bin is purged.
     with django_capture_on_commit_callbacks(execute=True):
         services.delete_entry(entry=entry)
+    for name in (key, entry.poster.name):
+        assert s3_client.head_object(Bucket=BUCKET, Key=name)["ContentLength"] > 0
+    client.force_login(cast.users["host"])
+    assert client.get(f"/media/{entry.pk}/stream/").status_code == 404  # but nobody reaches them, its owner neither
+    # The sweep, 31 days on, removes the stored objects once the purge has committed; again: nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deadlines.sweep(now=timezone.now() + timedelta(days=31))["purged"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deadlines.sweep(now=timezone.now() + timedelta(days=32))["purged"] == 0
+        assert services.purge_entry(entry_id=entry.pk) is False
+    assert not MediaEntry.all_objects.filter(pk=entry.pk).exists()
     for name in (key, entry.poster.name):
         with pytest.raises(s3_client.exceptions.ClientError) as missing:
             s3_client.head_object(Bucket=BUCKET, Key=name)

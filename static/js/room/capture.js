@@ -4,6 +4,8 @@
 // is told "being recorded" quickly, the last one is flagged final. Each recorder hands its data
 // over every TIMESLICE_MS, and each chunk goes to the journal (journal.js) as it comes, so a
 // reload or a crash loses at most the last chunk of the segment in progress, not the segment.
+// Paused (decision 0022), each recorder ends its segment (not its track) and records nothing until
+// resumed: nothing of the pause is captured or uploaded; the same track continues afterwards.
 
 import { TIMESLICE_MS } from "./recovery.js";
 
@@ -39,11 +41,25 @@ class TrackRecorder {
     this.clientId = randomId(kind);
     this.seq = 0;
     this.stopping = false;
+    this.paused = false;
     this.mime = pickMime(stream);
   }
 
   start() {
-    this.next(FIRST_SEGMENT_MS);
+    if (!this.paused) this.next(FIRST_SEGMENT_MS);
+  }
+
+  pause() {
+    if (this.paused) return;
+    this.paused = true;
+    clearTimeout(this.timer);
+    if (this.recorder && this.recorder.state !== "inactive") this.recorder.stop(); // its piece is queued
+  }
+
+  resume() {
+    if (!this.paused || this.stopping) return;
+    this.paused = false;
+    this.next(this.segmentMs);
   }
 
   next(ms) {
@@ -64,7 +80,7 @@ class TrackRecorder {
     };
     recorder.onstop = () => {
       const final = this.stopping;
-      if (!final) this.next(this.segmentMs);
+      if (!final && !this.paused) this.next(this.segmentMs);
       const blob = new Blob(chunks, { type: "video/webm" });
       if (blob.size === 0) return this.journal.drop(piece);
       const item = { ...piece, blob, duration: Date.now() - piece.start, final, createdAt: Date.now() };
@@ -92,12 +108,21 @@ export function createCapture({ roomId, devices, enqueue, journal = NO_JOURNAL, 
   let segmentMs = 10000;
   let cam = null;
   let screen = null;
+  let paused = false;
 
   const recorder = (stream, kind) => {
     const track = new TrackRecorder({ stream, kind, roomId, recUid, segmentMs, enqueue, journal });
+    track.paused = paused; // a share begun during a pause starts recording on resume
     track.start();
     return track;
   };
+
+  function setPaused(value) {
+    if (value === paused) return;
+    paused = value;
+    for (const track of [cam, screen]) if (track) (paused ? track.pause() : track.resume());
+    onChange(!!recUid && !paused);
+  }
 
   function syncScreen() {
     if (!recUid) return;
@@ -117,19 +142,20 @@ export function createCapture({ roomId, devices, enqueue, journal = NO_JOURNAL, 
     onChange(false);
   }
 
-  function begin(uid, segmentSeconds) {
-    if (recUid === uid) return;
+  function begin(uid, segmentSeconds, pausedNow = false) {
+    if (recUid === uid) return setPaused(pausedNow);
     end();
+    paused = pausedNow;
     recUid = uid;
     segmentMs = Math.max(1000, segmentSeconds * 1000);
     if (devices.camStream) cam = recorder(devices.camStream, "camera");
     syncScreen();
-    onChange(true);
+    onChange(!paused);
   }
 
   // Capture follows the derived view: {uid, segmentSeconds} to capture, null not to.
   function follow(target) {
-    if (target) begin(target.uid, target.segmentSeconds);
+    if (target) begin(target.uid, target.segmentSeconds, !!target.paused);
     else if (recUid) end();
   }
 

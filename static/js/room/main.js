@@ -2,7 +2,7 @@
 // and the view modules together. Everything the page needs from the server comes in
 // #room-config (json_script): roomId, role, isLeader, broadcast, wsPath, mediaPanelUrl, homeUrl
 // and texts (each app's notices.py, gathered in rooms/notices.py). State markers for tests and styles live on #room as data-*:
-// data-ready, data-recording, data-progress, data-capturing, data-segments-acked.
+// data-ready, data-recording, data-progress, data-capturing, data-segments-acked, data-consent.
 
 import { createCapture, randomId } from "./capture.js";
 import { $, csrfToken } from "./dom.js";
@@ -11,6 +11,7 @@ import { createSocket } from "./socket.js";
 import { captureView, initialState, reduce } from "./state.js";
 import { createBroadcastBadge } from "./ui/broadcast.js";
 import { createConnectionStatus } from "./ui/connection.js";
+import { createConsent } from "./ui/consent.js";
 import { createDevices } from "./ui/devices.js";
 import { wireDialog, wireMenu } from "./ui/dialogs.js";
 import { createMediaPanel } from "./ui/media-panel.js";
@@ -50,6 +51,7 @@ const views = [
   createRecordingIndicator({ root }),
   createProgressBar({ root }),
   createBroadcastBadge({ onGoLive: () => socket.command("go_live") }),
+  createConsent({ root, onAnswer: (answer, uid) => socket.command("consent", { answer, recording: uid }) }),
 ];
 let state = initialState(config);
 
@@ -77,6 +79,11 @@ function effects(message) {
       break;
     case "session_ended":
       showNotice(message.text, { level: "warning", code: "session_ended", sticky: true });
+      break;
+    case "consent":
+      // The person's own sockets in every room hear it; only this room's recording concerns this page.
+      if (!state.recording || state.recording.uid !== message.recording_uid) break;
+      showNotice(message.text, { level: message.answer === "agree" ? "success" : "info", code: "consent" });
       break;
     case "error":
       showNotice(message.error, { level: "error", code: "error" });
@@ -123,6 +130,12 @@ if (config.isLeader) {
   });
   menu.item($("menu-record"), (opener) => startDlg.open(opener));
   menu.item($("menu-stop"), (opener) => stopDlg.open(opener));
+  // Pause and resume need no confirmation: each undoes the other (decision 0022).
+  menu.item($("menu-pause"), () => socket.command("pause_recording"));
+  menu.item($("menu-resume"), () => socket.command("resume_recording"));
+  $("rec-pause").addEventListener("click", (e) =>
+    socket.command(e.currentTarget.dataset.paused === "1" ? "resume_recording" : "pause_recording"),
+  );
   menu.item($("menu-media"), (opener) => mediaPanel.open(opener));
   $("rec-stop").addEventListener("click", (e) => stopDlg.open(e.currentTarget));
   $("btn-end").addEventListener("click", (e) => endDlg.open(e.currentTarget));

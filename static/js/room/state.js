@@ -20,7 +20,16 @@ export function initialState(config = {}) {
     ended: null, // {reason, text} once the session ended
     heartbeatSeconds: null,
     serverTime: null,
+    consent: null, // {uid, answer: "agree" | "decline" | null}: this person's, for a recording that asks
   };
+}
+
+// Consent follows the recording it belongs to: a new recording that asks starts unanswered
+// (null counts as declining), a recording that does not ask needs none.
+function consentAfterRecording(consent, recording) {
+  if (!recording || !recording.consent_required) return null;
+  if (consent && consent.uid === recording.uid) return consent;
+  return { uid: recording.uid, answer: null };
 }
 
 // The processing bar follows the recording it belongs to: shown while that recording is
@@ -54,6 +63,7 @@ export function reduce(state, event) {
         session: { ...state.session, ...event.session },
         recording,
         progress: progressAfterRecording(state.progress, recording, isLeader),
+        consent: consentAfterRecording(event.consent ?? state.consent, recording),
         heartbeatSeconds: event.heartbeat_seconds,
         serverTime: event.server_time,
       };
@@ -71,7 +81,18 @@ export function reduce(state, event) {
       };
     case "recording": {
       const recording = event.recording ?? null;
-      return { ...state, recording, progress: progressAfterRecording(state.progress, recording, state.isLeader) };
+      return {
+        ...state,
+        recording,
+        progress: progressAfterRecording(state.progress, recording, state.isLeader),
+        consent: consentAfterRecording(state.consent, recording),
+      };
+    }
+    case "consent": {
+      // Another tab of this person may have answered: only the current recording's answer counts.
+      const uid = state.recording ? state.recording.uid : null;
+      if (event.recording_uid !== uid) return state;
+      return { ...state, consent: { uid, answer: event.answer } };
     }
     case "progress":
       return {
@@ -102,14 +123,20 @@ export function recordingView(state) {
   const recording = phase === "recording";
   const starting = phase === "starting";
   const leader = state.isLeader;
+  // Paused (decision 0022): still "recording" on the server; the counter stands still.
+  const paused = recording && !!rec.paused;
   return {
     state: phase,
     indicator: recording || starting,
     starting,
+    paused,
     counter: leader && recording,
     stopButton: leader && (recording || starting),
+    pauseButton: leader && recording,
     menuRecord: leader && !(rec && rec.active),
     menuStop: leader && (recording || starting),
+    menuPause: leader && recording && !paused,
+    menuResume: leader && paused,
     elapsed: rec && typeof rec.elapsed === "number" ? rec.elapsed : 0,
   };
 }
@@ -117,7 +144,9 @@ export function recordingView(state) {
 export function captureView(state) {
   const rec = state.recording;
   if (state.ended || !rec || !rec.capturing) return null;
-  return { uid: rec.uid, segmentSeconds: rec.segment_seconds };
+  if (!consentView(state).recorded) return null; // not agreed (yet): nothing is recorded or uploaded
+  const target = { uid: rec.uid, segmentSeconds: rec.segment_seconds };
+  return rec.paused ? { ...target, paused: true } : target; // paused: recorders hold (capture.js)
 }
 
 export function progressView(state) {
@@ -127,4 +156,19 @@ export function progressView(state) {
 
 export function sessionView(state) {
   return { live: state.session.state === "live", ended: !!state.ended, endedText: state.ended ? state.ended.text : "" };
+}
+
+// Consent to be recorded (ui/consent.js): `ask` the person (a running recording that asks, no
+// answer yet); `recorded`: their media is taken; `notRecorded`: show "Not recorded — Change".
+export function consentView(state) {
+  const rec = state.recording;
+  const asks = !!rec && !!rec.consent_required && !!rec.capturing && !state.ended;
+  const answer = state.consent && rec && state.consent.uid === rec.uid ? state.consent.answer : null;
+  return {
+    uid: asks ? rec.uid : null,
+    ask: asks && answer === null,
+    answer,
+    recorded: !asks || answer === "agree",
+    notRecorded: asks && answer !== "agree",
+  };
 }
