@@ -64,3 +64,14 @@ test("errors are announced at once, everything else politely", () => {
   assert.equal(announceRole("error"), "alert");
   for (const level of ["info", "warning", "success", undefined]) assert.equal(announceRole(level), null);
 });
+
+test("pausing and resuming replace each other and the recording's progress, never a warning", () => {
+  const PAUSED = n("recording_paused", "Recording paused");
+  const RESUMED = n("recording_resumed", "Recording resumed");
+  assert.ok(replaces(PAUSED, STARTED)); // "being recorded" then "paused": one notice
+  assert.ok(replaces(RESUMED, PAUSED));
+  assert.ok(replaces(PAUSED, RESUMED)); // paused again
+  assert.ok(replaces(ENDED, PAUSED)); // stopped while paused
+  assert.ok(!replaces(PAUSED, REASON));
+  assert.ok(!replaces(STARTING, PAUSED));
+});

@@ -12,6 +12,8 @@ const STEP = {
   recording_starting: 0,
   recording_in_progress: 1, // a late joiner's "starting" or "being recorded"
   recording_started: 1,
+  recording_paused: 1, // pausing and resuming replace each other and "being recorded"
+  recording_resumed: 1,
   recording_stop_reason: 2,
   recording_ended: 2,
   recording_completed: 2,
@@ -27,6 +29,8 @@ const PROGRESS = new Set([
   "recording_starting",
   "recording_in_progress",
   "recording_started",
+  "recording_paused",
+  "recording_resumed",
   "recording_ended",
   "recording_completed",
   "recording_publish_retry",
