@@ -117,5 +117,7 @@ def test_a_decliner_is_absent_from_the_output_until_they_agree(live, demo, join_
                 assert shows(frame.to_ndarray(format="rgb24"), two), f"not two webcams at {t:.2f}s"
                 checked["agreed"] += 1
     assert min(checked.values()) >= 8, checked
-    # Two beeping microphones summed carry about twice the energy of one (measured: x1.9).
-    assert rms(after) ** 2 > 1.5 * rms(before) ** 2, (rms(before), rms(after))
+    # A second beeping microphone adds energy: x1.9 in one run, x1.33 in another (how much depends on
+    # how the two fake beeps fall against each other); with the decliner wrongly in the mix from the
+    # start, both spans would carry the same two microphones (x1.0).
+    assert rms(after) ** 2 > 1.15 * rms(before) ** 2, (rms(before), rms(after))
