@@ -3,8 +3,10 @@ the composed picture and from the mixed sound, and is in both once they agree.
 
 Two real Chromium pages with fake devices: the host records and agrees, the participant declines
 for ~8 s and then agrees, ~8 s more, the host stops. The MP4 is decoded and checked against the
-layout code's own rectangles for one and for two webcams, and the sound level of the two spans is
-compared (Chromium's fake microphone beeps; two beeping microphones mixed are louder than one).
+layout code's own rectangles for one and for two webcams. The sound is checked to be there in both
+spans (the host's); that the decliner's microphone is not in it rests on their media never being
+stored (tests/browser/test_consent_browser.py): comparing the level of one and two identical fake
+beeps was tried and is not reliable (x1.07 to x1.9 between runs).
 """
 
 from __future__ import annotations
@@ -117,7 +119,5 @@ def test_a_decliner_is_absent_from_the_output_until_they_agree(live, demo, join_
                 assert shows(frame.to_ndarray(format="rgb24"), two), f"not two webcams at {t:.2f}s"
                 checked["agreed"] += 1
     assert min(checked.values()) >= 8, checked
-    # A second beeping microphone adds energy: x1.9 in one run, x1.33 in another (how much depends on
-    # how the two fake beeps fall against each other); with the decliner wrongly in the mix from the
-    # start, both spans would carry the same two microphones (x1.0).
-    assert rms(after) ** 2 > 1.15 * rms(before) ** 2, (rms(before), rms(after))
+    # The host's microphone is heard throughout (the mix is not silenced by the decliner's refusal).
+    assert rms(before) > 0.01 and rms(after) > 0.01, (rms(before), rms(after))
