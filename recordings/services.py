@@ -97,8 +97,11 @@ def _transition(
 # --- Capture ---------------------------------------------------------------------------------
 
 
-def start_recording(*, room: Room, user: User) -> tuple[Recording, bool]:
-    """Start a recording of the room's open session, or return the one already running (created=False)."""
+def start_recording(*, room: Room, user: User, note: str = "") -> tuple[Recording, bool]:
+    """Start a recording of the room's open session, or return the one already running (created=False).
+
+    `note` says in the recording's history why it started (default: who pressed Record).
+    """
     now = timezone.now()
     with transaction.atomic():
         session = LiveSession.objects.open().select_for_update().filter(room=room).first()
@@ -120,7 +123,9 @@ def start_recording(*, room: Room, user: User) -> tuple[Recording, bool]:
                 )
         except IntegrityError:  # another host won the race between our check and insert
             return Recording.objects.active().get(room=room), False
-        RecordingTransition.objects.create(recording=recording, to_state=S.STARTING, note=f"started by {user.username}")
+        RecordingTransition.objects.create(
+            recording=recording, to_state=S.STARTING, note=note or f"started by {user.username}"
+        )
         events.announce_starting(recording)
         return recording, True
 
@@ -137,9 +142,8 @@ def start_automatic_recording(*, room: Room, user: User) -> Recording | None:
         session = LiveSession.objects.open().select_for_update().filter(room=room).first()
         if session is None or Recording.objects.filter(session=session).exists():
             return None
-        recording, created = start_recording(room=room, user=user)
-        RecordingTransition.objects.filter(recording=recording, to_state=S.STARTING).update(
-            note=f"started automatically when {user.username} joined"
+        recording, created = start_recording(
+            room=room, user=user, note=f"started automatically when {user.username} joined"
         )
         return recording if created else None
 
