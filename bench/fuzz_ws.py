@@ -33,7 +33,7 @@ COMMANDS = ["heartbeat", "clock_reply", "start_recording", "stop_recording", "en
 # What the room's socket may say (core.events.CATALOGUE types); anything else is a finding.
 EVENT_TYPES = {
     "state", "session", "session_ended", "recording", "progress", "notice", "file_available", "clock_probe", "ack",
-    "error",
+    "error", "roster", "peer_joined", "peer_left", "peer_state", "signal", "mute_request",
 }  # fmt: skip
 MAX_CHARS = 4096
 ANSWER_TIMEOUT = 20.0

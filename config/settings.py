@@ -197,6 +197,19 @@ RETENTION_SWEEP_SECONDS = env_float("RETENTION_SWEEP_SECONDS", 15 * 60)
 # Where incoming segments wait for composition; workers must reach it (DESIGN.md).
 SPOOL_DIR = Path(os.environ.get("SPOOL_DIR", VAR_DIR / "spool"))
 WORK_DIR = Path(os.environ.get("WORK_DIR", VAR_DIR / "work"))
+# The spool and the composed fragments in object storage instead, so that workers share no disk
+# (docs/decisions/0025): set a bucket and both move there, under these key prefixes, reached with
+# the AWS_* settings of the media storage above (endpoint, region, addressing style, keys). Then
+# SPOOL_DIR only stages bodies on their way to S3 and WORK_DIR is each task's scratch space.
+RECORDING_MEDIA_BUCKET = os.environ.get("RECORDING_MEDIA_BUCKET", "")
+RECORDING_SPOOL_PREFIX = os.environ.get("RECORDING_SPOOL_PREFIX", "spool/")
+RECORDING_FRAGMENT_PREFIX = os.environ.get("RECORDING_FRAGMENT_PREFIX", "fragments/")
+# The local fragment store (no bucket): one directory per recording, its fragments and final MP4;
+# unset, it is WORK_DIR (one machine: as before the fragment store existed).
+FRAGMENT_DIR: Path | None = Path(os.environ["FRAGMENT_DIR"]) if os.environ.get("FRAGMENT_DIR") else None
+# A published recording's segments and fragments are removed by the sweep this long after it
+# became available (its MP4 is then in the media storage).
+RECORDING_MEDIA_KEEP_SECONDS = env_float("RECORDING_MEDIA_KEEP_SECONDS", 0)
 
 # --- Redis: channel layer, Celery broker and cache.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -340,8 +353,19 @@ SESSION_MAX_HOURS_LIMIT = env_int("SESSION_MAX_HOURS_LIMIT", 72)
 SESSION_HOUR_SECONDS = env_float("SESSION_HOUR_SECONDS", 60 * 60)  # tests shrink an "hour"
 PRESENCE_TTL_SECONDS = env_float("PRESENCE_TTL_SECONDS", 30)
 HEARTBEAT_SECONDS = env_float("HEARTBEAT_SECONDS", 10)
+# /metrics/ (config/metrics.py): Prometheus scrapes with this bearer token; empty, only staff sign-ins may read.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 FIRST_MEDIA_TIMEOUT_SECONDS = env_float("FIRST_MEDIA_TIMEOUT_SECONDS", 60)
 SEGMENT_MAX_BYTES = env_int("SEGMENT_MAX_BYTES", 64 * 1024 * 1024)
+# The live meeting's WebRTC mesh (issue 11, docs/decisions: mesh, ICE/TURN, sender limit). ICE
+# servers: none by default (host candidates suffice on one network). TURN credentials are
+# short-lived, computed from MESH_TURN_SECRET as coturn's REST API scheme (use-auth-secret) expects.
+MESH_STUN_URLS = env_list("MESH_STUN_URLS", [])
+MESH_TURN_URLS = env_list("MESH_TURN_URLS", [])
+MESH_TURN_SECRET = os.environ.get("MESH_TURN_SECRET", "")
+MESH_TURN_TTL_SECONDS = env_int("MESH_TURN_TTL_SECONDS", 12 * 60 * 60)
+# Cameras and microphones a room's mesh carries; past it newcomers join with theirs off.
+MESH_SENDER_LIMIT = env_int("MESH_SENDER_LIMIT", 8)
 # Request bodies: config/daphne.py answers 413 to a larger one as soon as its headers (or, without
 # a Content-Length, its bytes) say so, before buffering it (docs/decisions/0012). Ingest takes
 # SEGMENT_MAX_BYTES, a Media and Files upload MEDIA_UPLOAD_MAX_BYTES plus multipart overhead,

@@ -24,11 +24,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     TEST_RUN_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["TEST"] = {"NAME": str(TEST_RUN_DIR / "db.sqlite3")}
 
-SPOOL_DIR = TEST_RUN_DIR / "spool"
+# A test that runs several workers "on several machines" gives each its own spool (staging) and
+# work directory (tests/faults/test_scaleout.py); otherwise the run's own.
+SPOOL_DIR = Path(os.environ.get("TEST_SPOOL_DIR") or TEST_RUN_DIR / "spool")
 MEDIA_ROOT = TEST_RUN_DIR / "media"
 if STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):  # noqa: F405 (S3 when a bucket is set)
     STORAGES["default"]["OPTIONS"]["location"] = str(MEDIA_ROOT)  # noqa: F405
-WORK_DIR = TEST_RUN_DIR / "work"
+WORK_DIR = Path(os.environ.get("TEST_WORK_DIR") or TEST_RUN_DIR / "work")
 
 # Tasks run in the process that queues them (the test, or the live Daphne), through the same
 # task code; the run-processes test proves the real worker and beat over Redis.

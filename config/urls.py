@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.urls import include, path
 
+from config import metrics
 from meetings.throttle import ThrottledAdminAuthenticationForm, ThrottledLoginView
 from recordings import spool
 from recordings.models import Recording
@@ -51,4 +52,5 @@ urlpatterns = [
     path("", include("api.urls")),  # /api/v1/ (docs/integrations.md) and the API tokens settings page
     path("", include("webhooks.urls")),  # a room owner's webhooks page (docs/integrations.md)
     path("", include("lti.urls")),  # /lti/: LTI 1.3 login, launch, JWKS, Deep Linking (docs/integrations.md)
+    path("metrics/", metrics.metrics, name="metrics"),  # Prometheus, staff or bearer token (docs/deploy.md)
 ]

@@ -86,6 +86,8 @@ class State(Event):
     # Issue 12: this person's consent for the running recording that asks for it, {"uid", "answer"}
     # (answer "agree", "decline" or None: not answered yet, which counts as declining); else None.
     consent: Payload | None = None
+    # Issue 11: what is presented from Media and Files now (PresentationState.presentation), or None.
+    presentation: Payload | None = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,81 @@ class Consent(Event):
 
 
 @dataclass(frozen=True)
+class PresentationState(Event):
+    """What is presented from Media and Files, to everyone in the room, at start and on every change.
+
+    `presentation` (meetings.selectors.presentation_snapshot): id, kind ("image", "pdf", "video"), entry_id,
+    title, presenter_id, presenter, page, page_count, position, playing, at (server epoch seconds: the
+    video is at `position` at `at` and advances from it while `playing`), server_time; None: presenting stopped.
+    """
+
+    TYPE: ClassVar[str] = "presentation"
+    presentation: Payload | None
+
+
+# --- The live mesh (issue 11): who is here, and WebRTC signalling between them ------------------
+# A peer is {"peer", "user_id", "name", "role", "sends", "mic", "cam", "screen"}: one open socket
+# (`peer` is its random id, never the channel name); `sends`: it may send camera and microphone.
+
+
+@dataclass(frozen=True)
+class Roster(Event):
+    """To a socket that joined: its own peer id, whether it sends, and everyone else in the session."""
+
+    TYPE: ClassVar[str] = "roster"
+    peer_id: str
+    sends: bool
+    peers: list[Payload]
+
+
+@dataclass(frozen=True)
+class PeerJoined(Event):
+    """Someone's socket joined the session (or changed role): add or replace their peer."""
+
+    TYPE: ClassVar[str] = "peer_joined"
+    peer: Payload
+
+
+@dataclass(frozen=True)
+class PeerLeft(Event):
+    """A socket left the session: its tile and its peer connection go."""
+
+    TYPE: ClassVar[str] = "peer_left"
+    peer_id: str
+
+
+@dataclass(frozen=True)
+class PeerState(Event):
+    """A peer's microphone, camera or shared screen changed (`screen`: its stream's id, or None)."""
+
+    TYPE: ClassVar[str] = "peer_state"
+    peer_id: str
+    mic: bool
+    cam: bool
+    screen: str | None
+
+
+@dataclass(frozen=True)
+class MeshSignal(Event):
+    """WebRTC signalling relayed from one peer to another: an offer or answer (`sdp`) or a candidate."""
+
+    TYPE: ClassVar[str] = "signal"
+    from_peer: str
+    kind: str  # "offer" | "answer" | "candidate"
+    sdp: str | None = None
+    candidate: Payload | None = None
+
+
+@dataclass(frozen=True)
+class MuteRequest(Event):
+    """A host or moderator muted this person's microphone; they may unmute themselves."""
+
+    TYPE: ClassVar[str] = "mute_request"
+    by: str  # the name of who muted them
+    text: str
+
+
+@dataclass(frozen=True)
 class ClockProbe(Event):
     """The server's clock; the browser answers with `clock_reply` (server-measured offsets)."""
 
@@ -210,7 +287,7 @@ class Error(Event):
 
 CATALOGUE: tuple[type[Event], ...] = (
     State, SessionState, SessionEnded, RecordingState, Progress, Notice, FileAvailable, Consent, ClockProbe, Ack,
-    Error,
+    Error, PresentationState, Roster, PeerJoined, PeerLeft, PeerState, MeshSignal, MuteRequest,
 )  # fmt: skip
 
 
@@ -231,7 +308,7 @@ SEND_ATTEMPT_TIMEOUT = 2.0
 RETRYABLE_SEND_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError, asyncio.TimeoutError)
 
 
-async def _publish(layer: Any, group: str, message: Payload) -> None:
+async def publish(layer: Any, group: str, message: Payload) -> None:
     for delay in (*SEND_RETRY_DELAYS, None):
         try:
             await asyncio.wait_for(layer.group_send(group, message), SEND_ATTEMPT_TIMEOUT)
@@ -251,7 +328,7 @@ def _publish_now(messages: list[tuple[str, Payload]], what: list[str]) -> None:
     async def send_all() -> None:
         # One at a time and in order: a retried message is never overtaken by the next one.
         for group, message in messages:
-            await _publish(layer, group, message)
+            await publish(layer, group, message)
 
     def send() -> None:
         try:

@@ -74,3 +74,14 @@ def retention_warning_days() -> int:
 
 # A view is written at most once per this: streaming sends many Range requests, one write is enough.
 LAST_VIEW_PRECISION_SECONDS = 60 * 60
+
+
+def present_pdf_max_pages() -> int:
+    """A presented PDF shows at most this many pages (each rendered once, to a PNG in storage)."""
+    return int(getattr(settings, "PRESENT_PDF_MAX_PAGES", 200))
+
+
+def present_page_box() -> tuple[int, int]:
+    """A rendered PDF page fits this box (pixels): the recording's 1080p stage, so it is drawn at full quality."""
+    width, height = getattr(settings, "PRESENT_PAGE_BOX", (1920, 1080))
+    return int(width), int(height)

@@ -222,6 +222,14 @@ def room_entries(user: AnyUser | None, room: Room) -> QuerySet[MediaEntry]:
     return in_room.filter(room_files_q() | Q(pk__in=visible_entries(user).values("pk")))
 
 
+def can_present(user: AnyUser | None, entry: MediaEntry, room: Room) -> bool:
+    """May `user` present `entry` on the stage of `room` (issue 11)? A host or moderator (RoomAction.PRESENT),
+    with an item of the room's own Media and Files that they may stream."""
+    if not _active(user) or entry.room_id != room.pk or not room_permissions.can(user, RoomAction.PRESENT, room):
+        return False
+    return can(user, Action.STREAM, entry)
+
+
 # --- The recycle bin: its owner's and staff's only ------------------------------------------------
 
 

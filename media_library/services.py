@@ -37,6 +37,7 @@ from media_library.models import (
 )
 from meetings import permissions as room_permissions
 from meetings.models import CollaboratorRole, Room, User
+from recordings import fragments as recording_fragments
 from recordings import services as recording_services
 from recordings.models import Recording
 
@@ -237,8 +238,11 @@ def publish_step(*, recording_id: int) -> PublishOutcome:
         return PublishOutcome(entry=None)
     recording = Recording.objects.get(pk=recording_id)
     try:
-        with recording_services.keep_claim_alive(recording_id=recording_id, step=step):
-            entry = publish_recording(recording=recording, mp4_path=recording.output_path)
+        with (
+            recording_services.keep_claim_alive(recording_id=recording_id, step=step),
+            recording_fragments.local_output(recording.output_path) as mp4_path,  # S3: fetched to scratch
+        ):
+            entry = publish_recording(recording=recording, mp4_path=mp4_path)
     except Exception as exc:  # storage down, a missing file, ...: retried, then reported with its reason
         logger.exception("publishing recording %s failed", recording_id)
         return PublishOutcome(

@@ -61,6 +61,12 @@ urlpatterns = [
     path("s/<token:token>/poster/", views.share_poster, name="share_poster"),
     path("rooms/<id:room_id>/media/", views.room_media, name="room_media"),
     path("rooms/<id:room_id>/media/panel/", views.room_media_panel, name="room_media_panel"),
+    path("rooms/<id:room_id>/presented/<id:presentation_id>/file/", views.presented_file, name="presented_file"),
+    path(
+        "rooms/<id:room_id>/presented/<id:presentation_id>/pages/<id:page>/",
+        views.presented_page,
+        name="presented_page",
+    ),
     path("notices/<id:notice_id>/seen/", views.notice_seen, name="notice_seen"),
     path("notices/retention/<id:notice_id>/seen/", views.retention_notice_seen, name="retention_notice_seen"),
 ]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
+from pathlib import Path
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -27,7 +28,18 @@ from django.utils.timezone import localtime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from media_library import conf, notices, origins, permissions, ranges, selectors, services, signed_links, storage
+from media_library import (
+    conf,
+    notices,
+    origins,
+    permissions,
+    presenting,
+    ranges,
+    selectors,
+    services,
+    signed_links,
+    storage,
+)
 from media_library.models import Folder, MediaEntry, RecordingNotice, RetentionNotice, ShareLink
 from media_library.permissions import Action, AnyUser
 from meetings import permissions as room_permissions
@@ -619,6 +631,48 @@ def _room_post(request: AuthenticatedHttpRequest, room: Room) -> HttpResponse:
 
 
 # --- Notices ------------------------------------------------------------------------------------------
+
+
+# --- What is presented in a room (issue 11): for its members, while it runs --------------------------
+
+
+def _serve_presented(
+    request: AuthenticatedHttpRequest, room_id: int, presentation_id: int, page: int | None
+) -> HttpResponseBase:
+    found = presenting.presented_file(user=request.user, room_id=room_id, presentation_id=presentation_id, page=page)
+    if found is None:  # not presented, not any more, or not for this person: all look alike
+        raise Http404("Nothing like that is presented in this room.")
+    backend = storage.get_storage()
+    path = storage.local_path(backend, found.name)
+    if path is None:  # S3: a short-lived signed URL, asked for afresh by each member who passed the check
+        return HttpResponseRedirect(
+            storage.signed_url(backend, found.name, content_type=found.content_type, disposition="inline")
+        )
+    try:
+        response = ranges.file_response(
+            request, path=path, content_type=found.content_type, filename=Path(found.name).name, as_attachment=False
+        )
+    except FileNotFoundError:
+        logger.error("presentation %s: stored file %s is missing", presentation_id, found.name)
+        raise Http404("The presented file is missing.") from None
+    response["Cache-Control"] = "private, max-age=300"  # a page is turned back to often: no second fetch
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def presented_file(request: AuthenticatedHttpRequest, room_id: int, presentation_id: int) -> HttpResponseBase:
+    """The presented image or video (Range requests served: the video seeks)."""
+    return _serve_presented(request, room_id, presentation_id, None)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def presented_page(
+    request: AuthenticatedHttpRequest, room_id: int, presentation_id: int, page: int
+) -> HttpResponseBase:
+    """One rendered page (PNG) of the presented PDF."""
+    return _serve_presented(request, room_id, presentation_id, page)
 
 
 @login_required

@@ -250,3 +250,58 @@ class Presence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.session_id} ({self.role})"
+
+
+class PresentationKind(models.TextChoices):
+    IMAGE = "image", "Image"
+    PDF = "pdf", "PDF"
+    VIDEO = "video", "Video"
+
+
+class Presentation(models.Model):
+    """An item of the room's Media and Files on the stage of a live session, from start to end.
+
+    entry_id is a plain integer (no foreign key): meetings sits below media_library. source / pages are names in
+    default_storage, copied at start so the recording's compositor can draw them without asking media_library.
+    """
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="presentations")
+    presenter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="presentations"
+    )
+    kind = models.CharField(max_length=8, choices=PresentationKind.choices)
+    entry_id = models.PositiveBigIntegerField(help_text="The media_library entry presented.")
+    title = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=500, blank=True, help_text="Storage name of the image or video; '' for PDF.")
+    pages = models.JSONField(default=list, blank=True, help_text="Storage names of the rendered PDF pages (PNG).")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=PresentationKind.values), name="presentation_kind_valid"),
+            models.UniqueConstraint(
+                fields=["session"], condition=Q(ended_at__isnull=True), name="presentation_one_open_per_session"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.entry_id} in session {self.session_id}"
+
+
+class PresentationEvent(models.Model):
+    """What the stage showed from `at` on: a PDF page, or a video position (seconds at `at`) and whether it plays."""
+
+    presentation = models.ForeignKey(Presentation, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(help_text="Server clock.")
+    page = models.PositiveIntegerField(null=True, blank=True, help_text="1-based PDF page.")
+    position = models.FloatField(null=True, blank=True, help_text="Video position in seconds at `at`.")
+    playing = models.BooleanField(default=False, help_text="The video advances from `at`.")
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["presentation", "at"], name="presentation_event_at")]
+
+    def __str__(self) -> str:
+        return f"presentation {self.presentation_id} at {self.at}"

@@ -15,4 +15,13 @@ TEXTS = NoticeTexts(
     no_devices="No camera or microphone: you joined without them.",
     screen_share_not_started="Screen sharing was not started.",
     not_allowed="You can no longer join this room.",
+    # Presenting from Media and Files (issue 11): said by the room page's stage (ui/presentation.js).
+    presentation_by="Presented by",
+    presentation_not_loaded="The presented item could not be loaded. It may have been removed from Media and Files.",
+    presentation_sound_off="The presented video is playing without sound. Select Unmute the video to hear it.",
+    # The live mesh (issue 11): why someone joined with camera and microphone off, or was muted.
+    mesh_sender_limit="This meeting already carries as many cameras and microphones as it can, so you joined with "
+    "yours off. You still see and hear everyone.",
+    mesh_viewer="You are watching a broadcast: only its hosts and moderators are seen and heard.",
+    mesh_muted="A host or moderator muted your microphone. You can unmute it yourself.",
 )

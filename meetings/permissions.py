@@ -85,6 +85,44 @@ def session_role(user: AnyUser, room: Room) -> SessionRole | None:
     return role_from_facts(room, user.pk, room_facts(user, room))
 
 
+def session_roles(users: list[AnyUser], room: Room) -> dict[int, SessionRole | None]:
+    """`session_role` for many people of one room at once (a join storm), in four small queries.
+
+    Keyed by user id; anonymous and inactive people are left out (they may not join).
+    """
+    ids = [user.pk for user in users if user.is_authenticated and user.is_active]
+    if not ids:
+        return {}
+    collab = dict(RoomCollaborator.objects.filter(room_id=room.pk, user_id__in=ids).values_list("user_id", "role"))
+    moderators = set(
+        Room.moderators.through.objects.filter(room_id=room.pk, user_id__in=ids).values_list("user_id", flat=True)
+    )
+    invitees = set(
+        Room.invitees.through.objects.filter(room_id=room.pk, user_id__in=ids).values_list("user_id", flat=True)
+    )
+    is_channel_room = room.kind == Room.Kind.CHANNEL and room.channel_id is not None
+    channel_roles: dict[int, str] = {}
+    channel_owner_id = None
+    if is_channel_room and room.channel_id is not None:
+        members = ChannelMembership.objects.filter(channel_id=room.channel_id, user_id__in=ids)
+        channel_roles = dict(members.values_list("user_id", "role"))
+        channel_owner_id = room.channel.owner_id if room.channel is not None else None
+    return {
+        user_id: role_from_facts(
+            room,
+            user_id,
+            RoomFacts(
+                collab_role=collab.get(user_id),
+                is_room_moderator=user_id in moderators,
+                is_invitee=user_id in invitees,
+                channel_role=channel_roles.get(user_id),
+                is_channel_owner=is_channel_room and channel_owner_id == user_id,
+            ),
+        )
+        for user_id in ids
+    }
+
+
 def is_leader(role: SessionRole | str | None) -> bool:
     """Hosts and moderators lead a session."""
     return role in LEADER_ROLES
@@ -109,6 +147,7 @@ class RoomAction(StrEnum):
     MUTE_OTHERS = "mute_others"
     MANAGE_WEBHOOKS = "manage_webhooks"  # register the room's webhook endpoints (owner only)
     ANSWER_CONSENT = "answer_consent"  # agree or decline to be recorded (issue 12)
+    SIGNAL = "signal"  # the live mesh's WebRTC signalling to another member of the session (issue 11)
 
 
 LEADER_ROLES = frozenset({SessionRole.HOST, SessionRole.MODERATOR})
@@ -125,14 +164,22 @@ ROOM_POLICY: dict[RoomAction, frozenset[SessionRole]] = {
     RoomAction.SEE_HELD_RECORDINGS: LEADER_ROLES,
     RoomAction.OPEN_MEDIA_AND_FILES: LEADER_ROLES,
     RoomAction.PRESENT: LEADER_ROLES,
-    # Everyone may share a screen today (the recording composes any shared screen); SPEC's live
-    # meeting narrows presenting to leaders, which the live-meeting work applies with its stage.
+    # Everyone may share a screen in a meeting (the recording composes any shared screen).
     RoomAction.SHARE_SCREEN: EVERYONE,
-    RoomAction.SEND_MEDIA: EVERYONE,  # broadcast viewers stop sending with the live meeting's work
+    RoomAction.SEND_MEDIA: EVERYONE,  # but not a broadcast's viewers (BROADCAST_POLICY)
     RoomAction.MUTE_OTHERS: LEADER_ROLES,
     RoomAction.MANAGE_WEBHOOKS: frozenset({SessionRole.HOST}),  # and OWNER_ONLY: not every host
     # Everyone is asked, leaders too: consent is personal (docs/decisions/0023).
     RoomAction.ANSWER_CONSENT: EVERYONE,
+    # Viewers of a broadcast signal too: they answer the offers of those who send (rooms.consumers
+    # relays only between a pair of which one sends).
+    RoomAction.SIGNAL: EVERYONE,
+}
+# What a live broadcast room changes (SPEC "Live broadcast rooms"): only its hosts and moderators
+# send media and share a screen; viewers receive.
+BROADCAST_POLICY: dict[RoomAction, frozenset[SessionRole]] = {
+    RoomAction.SEND_MEDIA: LEADER_ROLES,
+    RoomAction.SHARE_SCREEN: LEADER_ROLES,
 }
 # Actions that only mean something in a live broadcast room.
 BROADCAST_ONLY = frozenset({RoomAction.GO_LIVE, RoomAction.CLOSE_ROOM})
@@ -153,6 +200,8 @@ def owns(user: AnyUser, room: Room) -> bool:
 def _role_allows(role: SessionRole | str, action: RoomAction, room: Room) -> bool:
     if action in BROADCAST_ONLY and room.mode != Room.Mode.BROADCAST:
         return False
+    if room.mode == Room.Mode.BROADCAST and action in BROADCAST_POLICY:
+        return role in BROADCAST_POLICY[action]
     return role in ROOM_POLICY[action]
 
 

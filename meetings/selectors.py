@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
+from django.utils import timezone
 
-from meetings.models import Channel, ChannelMembership, LiveSession, Room, RoomCollaborator, SessionRole, User
+from meetings.models import (
+    Channel,
+    ChannelMembership,
+    LiveSession,
+    Presence,
+    Presentation,
+    PresentationEvent,
+    Room,
+    RoomCollaborator,
+    SessionRole,
+    User,
+)
 from meetings.permissions import RoomFacts, role_from_facts
 
 
@@ -62,3 +78,56 @@ def channels_for_user(*, user: User) -> list[tuple[Channel, str]]:
 
 def open_session(*, room: Room) -> LiveSession | None:
     return LiveSession.objects.open().filter(room=room).first()
+
+
+# --- Presentations (issue 11): what is on the stage from Media and Files -----------------------------
+
+
+def current_presentation(*, session_id: int) -> Presentation | None:
+    """The session's presentation running now (at most one: a constraint says so)."""
+    return Presentation.objects.filter(session_id=session_id, ended_at__isnull=True).select_related("presenter").first()
+
+
+def presentation_snapshot(
+    presentation: Presentation | None, last: PresentationEvent | None = None
+) -> dict[str, Any] | None:
+    """What the browsers need to show `presentation` as it is now (core.events.PresentationState), or None.
+
+    `last`: its newest event, if the caller has it (else read). No URLs: the room page builds them from its
+    config (media_library serves the files to the room's members only while the presentation runs).
+    """
+    if presentation is None or presentation.ended_at is not None:
+        return None
+    if last is None:
+        last = presentation.events.order_by("-at", "-pk").first()
+    presenter = presentation.presenter
+    return {
+        "id": presentation.pk,
+        "kind": presentation.kind,
+        "entry_id": presentation.entry_id,
+        "title": presentation.title,
+        "presenter_id": presentation.presenter_id,
+        "presenter": presenter.label if presenter is not None else "",
+        "page": last.page if last is not None else None,
+        "page_count": len(presentation.pages),
+        "position": last.position if last is not None else None,
+        "playing": last.playing if last is not None else False,
+        "at": last.at.timestamp() if last is not None else presentation.started_at.timestamp(),
+        "server_time": time.time(),
+    }
+
+
+def presentation_snapshot_for_room(*, room_id: int) -> dict[str, Any] | None:
+    """The room's open session's presentation, as a snapshot (a joining socket's State)."""
+    session_id = LiveSession.objects.open().filter(room_id=room_id).values_list("pk", flat=True).first()
+    if session_id is None:
+        return None
+    return presentation_snapshot(current_presentation(session_id=session_id))
+
+
+def live_counts() -> tuple[int, int]:
+    """Open live sessions, and sockets present in them (a presence not refreshed in time is gone)."""
+    cutoff = timezone.now() - timedelta(seconds=settings.PRESENCE_TTL_SECONDS)
+    sessions = LiveSession.objects.open().count()
+    sockets = Presence.objects.filter(last_seen__gte=cutoff, session__in=LiveSession.objects.open()).count()
+    return sessions, sockets

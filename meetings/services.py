@@ -7,15 +7,15 @@ above must react to is announced through `meetings.signals`, never by calling th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet
 from django.utils import timezone
 
 from core import events
-from core.events import SessionEnded, SessionState
+from core.events import PresentationState, SessionEnded, SessionState
 from meetings import signals
 from meetings.models import (
     Channel,
@@ -24,6 +24,9 @@ from meetings.models import (
     CollaboratorRole,
     LiveSession,
     Presence,
+    Presentation,
+    PresentationEvent,
+    PresentationKind,
     Room,
     RoomCollaborator,
     SessionRole,
@@ -31,6 +34,7 @@ from meetings.models import (
 )
 from meetings.notices import TEXTS as NOTICES
 from meetings.permissions import LEADER_ROLES, is_leader
+from meetings.selectors import presentation_snapshot
 
 
 @dataclass
@@ -155,6 +159,25 @@ def join_session(*, room: Room, user: User, role: SessionRole, channel_name: str
     return session
 
 
+def join_session_many(*, room: Room, joins: list[tuple[User, SessionRole, str]]) -> LiveSession:
+    """`join_session(fresh=True)` for many new sockets of one room at once: (user, role, channel name) each.
+
+    One transaction, one INSERT for all their presences: a join storm pays the session lookup and the
+    commit once per batch instead of once per socket (rooms/joins.py).
+    """
+    with transaction.atomic():
+        session = open_or_create_session(room=room)
+        now = timezone.now()
+        Presence.objects.bulk_create(
+            Presence(channel_name=channel_name, session=session, user=user, role=role, last_seen=now)
+            for user, role, channel_name in joins
+        )
+        if session.host_left_deadline is not None and any(is_leader(role) for _, role, _ in joins):
+            LiveSession.objects.filter(pk=session.pk).update(host_left_deadline=None)
+            session.host_left_deadline = None
+    return session
+
+
 def touch_presences(*, channel_names: list[str]) -> set[str]:
     """Refresh many sockets' presence at once; returns those that had expired (they should rejoin)."""
     found: set[str] = set()
@@ -187,6 +210,44 @@ def record_clock_probe(
         )
         return offset
     return presence.clock_offset
+
+
+@dataclass(frozen=True)
+class ClockProbe:
+    """One socket's reply to a clock probe, as `record_clock_probe` takes it."""
+
+    channel_name: str
+    server_sent: float
+    client_time: float
+    server_received: float
+
+
+def record_clock_probes(probes: list[ClockProbe]) -> None:
+    """`record_clock_probe` for many sockets in one read and one write (every socket replies once on joining).
+
+    The same rule per socket, applied in arrival order: the estimate with the lowest round trip is kept.
+    """
+    now = time_now()
+    useful = [p for p in probes if 0 <= p.server_received - p.server_sent <= 10 and abs(p.server_sent - now) <= 120]
+    if not useful:
+        return
+    presences = {
+        presence.channel_name: presence
+        for presence in Presence.objects.filter(channel_name__in={p.channel_name for p in useful}).only(
+            "pk", "channel_name", "clock_offset", "clock_rtt"
+        )
+    }
+    changed: dict[int, Presence] = {}
+    for probe in useful:
+        presence = presences.get(probe.channel_name)
+        rtt = probe.server_received - probe.server_sent
+        if presence is None or not (presence.clock_rtt is None or rtt <= presence.clock_rtt * 1.5):
+            continue
+        presence.clock_offset = (probe.server_sent + probe.server_received) / 2 - probe.client_time
+        presence.clock_rtt = min(rtt, presence.clock_rtt or rtt)
+        changed[presence.pk] = presence
+    if changed:
+        Presence.objects.bulk_update(list(changed.values()), ["clock_offset", "clock_rtt"])
 
 
 def time_now() -> float:
@@ -227,6 +288,7 @@ def leave_session(*, channel_name: str) -> None:
     session = presence.session
     presence.delete()
     _arm_host_left_deadline(session_ids=[session.pk])
+    _stop_presentations_of_gone([session.pk])
 
 
 def _arm_host_left_deadline(*, session_ids: list[int]) -> None:
@@ -251,6 +313,7 @@ def expire_presences() -> int:
     count = stale.delete()[0]
     if session_ids:
         _arm_host_left_deadline(session_ids=session_ids)
+        _stop_presentations_of_gone(session_ids)
     return count
 
 
@@ -281,6 +344,7 @@ def end_session(*, session: LiveSession, reason: str, by: User | None = None, cl
         session.refresh_from_db()
         signals.session_ended.send(sender=LiveSession, session=session, reason=reason, by=by, room_closed=close_room)
         Presence.objects.filter(session=session).delete()
+        Presentation.objects.filter(session=session, ended_at__isnull=True).update(ended_at=timezone.now())
         code = SESSION_ENDED_CODE.get(reason, "session_ended")
         events.send_on_commit(events.room_group(session.room_id), SessionEnded(reason=reason, text=NOTICES.text(code)))
     return True
@@ -366,3 +430,145 @@ def set_integration_role(*, room: Room, user: User, role: SessionRole) -> None:
     else:
         room.moderators.remove(user)
         room.invitees.add(user)
+
+
+# --- Presentations (issue 11): an item of Media and Files on the stage --------------------------------
+# The state is the Presentation row and its event log (docs/decisions/0025): one event at the start and
+# one per change, read live by the browsers (PresentationState) and afterwards by the recording's
+# compositor. The room's socket authorises (RoomAction.PRESENT) and media_library says what the item is.
+
+# A seek past a day is garbage, not a position in a video from the library.
+MAX_VIDEO_POSITION = 24 * 3600.0
+
+
+class PresentationError(Exception):
+    """A presentation command that cannot be carried out; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class PresentedItem:
+    """What media_library found the entry to be: kind, title and the storage names to show."""
+
+    kind: str
+    entry_id: int
+    title: str
+    source: str = ""
+    pages: list[str] = field(default_factory=list)
+
+
+def _send_presentation(session: LiveSession, presentation: Presentation | None, last: PresentationEvent | None) -> None:
+    events.send_on_commit(
+        events.room_group(session.room_id), PresentationState(presentation=presentation_snapshot(presentation, last))
+    )
+
+
+def start_presentation(*, session: LiveSession, presenter: User, item: PresentedItem) -> Presentation:
+    """Put `item` on the stage of `session`; whatever was presented before ends (the newest wins)."""
+    if item.kind not in PresentationKind.values:
+        raise PresentationError("That item cannot be presented.")
+    if item.kind == PresentationKind.PDF and not item.pages:
+        raise PresentationError("That PDF has no pages to show.")
+    with transaction.atomic():
+        # The session row is the lock: two hosts starting at once end up with one presentation.
+        locked = LiveSession.objects.open().select_for_update().filter(pk=session.pk).first()
+        if locked is None:
+            raise PresentationError("The session has ended.")
+        now = timezone.now()
+        Presentation.objects.filter(session=locked, ended_at__isnull=True).update(ended_at=now)
+        presentation = Presentation.objects.create(
+            session=locked,
+            presenter=presenter,
+            kind=item.kind,
+            entry_id=item.entry_id,
+            title=item.title[:300],
+            source=item.source if item.kind != PresentationKind.PDF else "",
+            pages=list(item.pages) if item.kind == PresentationKind.PDF else [],
+            started_at=now,
+        )
+        first = PresentationEvent.objects.create(
+            presentation=presentation,
+            at=now,
+            page=1 if item.kind == PresentationKind.PDF else None,
+            position=0.0 if item.kind == PresentationKind.VIDEO else None,
+            playing=False,
+        )
+        _send_presentation(locked, presentation, first)
+    return presentation
+
+
+def _running(session: LiveSession, user: User) -> Presentation:
+    """The session's presentation, locked, if `user` presents it (only the presenter turns and plays)."""
+    presentation = (
+        Presentation.objects.select_for_update(of=("self",))
+        .filter(session_id=session.pk, ended_at__isnull=True)
+        .select_related("presenter")
+        .first()
+    )
+    if presentation is None:
+        raise PresentationError("Nothing is being presented.")
+    if presentation.presenter_id != user.pk:
+        raise PresentationError("Only the person presenting can do that.")
+    return presentation
+
+
+def turn_page(*, session: LiveSession, user: User, page: int) -> PresentationEvent:
+    """Show page `page` (1-based) of the presented PDF to everyone."""
+    with transaction.atomic():
+        presentation = _running(session, user)
+        if presentation.kind != PresentationKind.PDF:
+            raise PresentationError("Only a PDF has pages to turn.")
+        if not 1 <= page <= len(presentation.pages):
+            raise PresentationError(f"There is no page {page}: this PDF has {len(presentation.pages)}.")
+        event = PresentationEvent.objects.create(presentation=presentation, at=timezone.now(), page=page)
+        _send_presentation(session, presentation, event)
+    return event
+
+
+# How far back a presenter's own stamp of a video command may go (their page reads the position when the
+# command leaves; the server may take a while to get to it). Older, or in the future: the server's now.
+MAX_STAMP_AGE = timedelta(seconds=5)
+
+
+def control_video(
+    *, session: LiveSession, user: User, playing: bool, position: float, at: datetime | None = None
+) -> PresentationEvent:
+    """The presented video is at `position` seconds at `at` (the presenter's page's estimate of the server
+    clock when it read the position; else now) and plays (or stands) from there, for everyone."""
+    if not (0.0 <= position <= MAX_VIDEO_POSITION):
+        raise PresentationError("A video position is a number of seconds from the start.")
+    with transaction.atomic():
+        presentation = _running(session, user)
+        if presentation.kind != PresentationKind.VIDEO:
+            raise PresentationError("Only a video can be played, paused or sought.")
+        now = timezone.now()
+        if at is None or not (now - MAX_STAMP_AGE <= at <= now):
+            at = now
+        last = presentation.events.order_by("-at", "-pk").values_list("at", flat=True).first()
+        if last is not None and at < last:
+            at = last  # the log stays in order
+        event = PresentationEvent.objects.create(presentation=presentation, at=at, position=position, playing=playing)
+        _send_presentation(session, presentation, event)
+    return event
+
+
+def stop_presentation(*, session: LiveSession, presenter_id: int | None = None) -> bool:
+    """End the session's presentation (only `presenter_id`'s, if given); False if none ran."""
+    with transaction.atomic():
+        running = Presentation.objects.filter(session_id=session.pk, ended_at__isnull=True)
+        if presenter_id is not None:
+            running = running.filter(presenter_id=presenter_id)
+        if not running.update(ended_at=timezone.now()):
+            return False
+        _send_presentation(session, None, None)
+    return True
+
+
+def _stop_presentations_of_gone(session_ids: list[int]) -> None:
+    """Presenting stops when the presenter leaves: their last socket in the session is gone."""
+    gone = (
+        Presentation.objects.filter(session_id__in=session_ids, ended_at__isnull=True)
+        .exclude(presenter_id__in=Presence.objects.filter(session_id=OuterRef("session_id")).values("user_id"))
+        .select_related("session")
+    )
+    for presentation in gone:
+        stop_presentation(session=presentation.session, presenter_id=presentation.presenter_id)

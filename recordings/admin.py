@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import os
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 
-from recordings import pipeline, services
+from recordings import fragments, pipeline, services
 from recordings.consent_report import answers_of, consent_csv
 from recordings.models import (
     ConsentAnswer,
@@ -161,7 +159,7 @@ class RecordingAdmin(admin.ModelAdmin):
         selected = list(queryset.values_list("pk", "output_path"))
         retried = [
             pk for pk, path in selected
-            if path and os.path.isfile(path) and services.retry_publishing(recording_id=pk) is not None
+            if fragments.output_exists(path) and services.retry_publishing(recording_id=pk) is not None
         ]  # fmt: skip
         self._report(request, len(retried), len(selected) - len(retried), did="Publishing queued",
                      why_skipped="their composed MP4 is missing (retry from the segments instead), "

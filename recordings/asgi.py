@@ -31,7 +31,8 @@ What is refused is refused before its body is written where possible (a track of
 else, a stored sequence number), and a file written for a request that is refused after all
 (the loser of a race for one sequence number) is removed: the spool holds only files that
 have a Segment row. A spool whose disk is full answers 507 (docs/decisions/0011): the upload
-is not kept, what was acknowledged before stays, the admin is alerted.
+is not kept, what was acknowledged before stays, the admin is alerted. With the spool in S3
+(docs/decisions/0025) "durable" means S3 answered the PUT; a PUT that fails answers 503.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ from meetings.permissions import RoomAction
 from recordings import services, spool
 from recordings.models import Recording, Segment, Track
 from recordings.notices import TEXTS
-from recordings.spool import LocalSpool, get_spool
+from recordings.spool import Spool, get_spool
 
 logger = logging.getLogger(__name__)
 # Where Django reports a refused Host header, so operators find both kinds in one place.
@@ -305,7 +306,7 @@ def record(upload: Upload, context: Context, relpath: str, size: int, sha256: st
 class _Incoming:
     """The body on its way into the spool: hashed and written piece by piece, off the event loop."""
 
-    def __init__(self, spool: LocalSpool, directory: str, keep: bool) -> None:
+    def __init__(self, spool: Spool, directory: str, keep: bool) -> None:
         self.spool = spool
         self.directory = directory
         self.temp: BinaryIO | None = spool.temp_file(f"{directory}.incoming") if keep else None
@@ -388,6 +389,12 @@ SPOOL_FULL_MESSAGE = (
 )
 
 
+SPOOL_UNAVAILABLE_MESSAGE = (
+    "The server could not store this segment now (its recording storage did not answer). Nothing of this "
+    "upload was kept; send it again shortly."
+)
+
+
 async def _spool_full(exc: OSError, upload: Upload, context: Context) -> Refusal:
     """The spool's disk is full: log for the admin (ERROR), note it for the admin pages, answer 507."""
     root = get_spool().root
@@ -426,6 +433,9 @@ async def ingest(scope: Scope, receive: Receive, send: Send, match: re.Match[str
             relpath = incoming.relpath
             try:
                 await asyncio.to_thread(incoming.commit)
+            except spool.SpoolUnavailable:
+                # Object storage did not take it: nothing was stored, the browser keeps it and retries.
+                raise Refusal(503, SPOOL_UNAVAILABLE_MESSAGE) from None
             except OSError:
                 # The rename may have happened before a later step failed: no row, no file.
                 await forget_unrecorded(context.recording, relpath)

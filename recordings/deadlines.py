@@ -1,8 +1,9 @@
 """The recordings app's deadlines, kept in rows and enforced by an idempotent sweep.
 
 DESIGN.md "Timers are deadlines in rows". Celery beat runs `sweep` every few seconds: the 24-hour
-cap, the first-media time-out, the stop grace, the composition windows that are due, and work
-whose task was lost. Each step moves rows through the same guarded services a click uses.
+cap, the first-media time-out, the stop grace, the composition windows that are due, work
+whose task was lost, and the media of published recordings (spool and fragment store). Each
+step moves rows through the same guarded services a click uses.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def sweep() -> dict[str, int]:
     done["windows_queued"] = pipeline.schedule_due_windows()
     done["windows_requeued"] = services.requeue_lost_windows()
     done["work_requeued"] = services.requeue_stalled_work()
+    done["media_removed"] = services.remove_published_media(now=now)
     if any(done.values()):
         logger.info("recordings sweep: %s", done)
     return done

@@ -89,7 +89,12 @@ class Recording(models.Model):
     duration = models.FloatField(null=True, blank=True, help_text="Seconds on the recording timeline.")
     progress = models.PositiveSmallIntegerField(default=0, help_text="Processing progress, percent.")
     error = models.TextField(blank=True)
-    output_path = models.CharField(max_length=500, blank=True, help_text="The verified final MP4 in the work area.")
+    output_path = models.CharField(
+        max_length=500, blank=True, help_text="The verified final MP4 in the fragment store (a path, or s3://...)."
+    )
+    media_removed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its segments and fragments were removed, after publishing."
+    )
     # The work claim (recordings.services.claim_step): which long step is due or running, when it
     # is due, and the heartbeat of the worker running it; a stale heartbeat is taken over.
     work_step = models.CharField(max_length=16, choices=Step.choices, blank=True)
@@ -245,9 +250,11 @@ class Fragment(models.Model):
     start = models.FloatField()
     end = models.FloatField()
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
-    path = models.CharField(max_length=500, blank=True)
+    path = models.CharField(max_length=500, blank=True, help_text="Where the fragment store keeps it.")
     report = models.JSONField(default=dict, blank=True)
     composed_at = models.DateTimeField(null=True, blank=True)
+    # Which worker composed it (Celery node name, or host:pid): windows spread over workers that share no disk.
+    composed_by = models.CharField(max_length=200, blank=True)
     # Its compose task: when it was queued, and the heartbeat of the worker composing it. A pending
     # window whose task was lost (a killed worker, Redis restarted) is queued again by the sweep.
     queued_at = models.DateTimeField(null=True, blank=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Count
+from django.db.models.functions import Coalesce
 
 from meetings.models import Room
 from recordings.models import Recording
@@ -29,3 +32,22 @@ def held_counts(*, room_ids: list[int]) -> dict[int, int]:
 
 def held_count(*, room: Room) -> int:
     return Recording.objects.held().filter(room=room).count()
+
+
+def counts_by_state() -> dict[str, int]:
+    """How many recordings are in each state, every state named (0 for none): the metrics endpoint's gauge."""
+    counts = dict.fromkeys(Recording.State.values, 0)
+    for row in Recording.objects.order_by().values("state").annotate(n=Count("pk")):
+        counts[row["state"]] = row["n"]
+    return counts
+
+
+def oldest_processing_since() -> datetime | None:
+    """When the recording longest in processing was stopped (its Stop starts the wait for the file), or None."""
+    return (
+        Recording.objects.filter(state=Recording.State.PROCESSING)
+        .annotate(since=Coalesce("stopped_at", "created_at"))
+        .order_by("since")
+        .values_list("since", flat=True)
+        .first()
+    )

@@ -11,7 +11,6 @@ The media library publishes; it calls `claim_step`, `mark_available` and `step_f
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -20,13 +19,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from core.tasks import enqueue_on_commit
 from meetings import services as meeting_services
 from meetings.models import LiveSession, Room, User
-from recordings import events, signals, windows
+from recordings import events, fragments, signals, spool, windows
 from recordings.models import ConsentAnswer, Fragment, Recording, RecordingPause, RecordingTransition, Segment, Track
 from recordings.notices import TEXTS
 
@@ -599,14 +598,20 @@ def requeue_lost_windows() -> int:
     return count
 
 
-def claim_window(*, fragment_id: int) -> bool:
-    """Claim one window for this worker: True unless another worker composing it has a fresh heartbeat."""
+def claim_window(*, fragment_id: int, by: str = "") -> bool:
+    """Claim one window for this worker: True unless another worker composing it has a fresh heartbeat.
+
+    `by` names the worker (kept in composed_by), so staff see who holds, or last composed, a window.
+    """
     now = timezone.now()
     stale = now - timedelta(seconds=settings.WORK_STALE_SECONDS)
+    fields: dict[str, object] = {"heartbeat": now}
+    if by:  # a window already composed keeps the name of the worker that composed it
+        fields["composed_by"] = Case(When(state=Fragment.State.DONE, then=F("composed_by")), default=Value(by[:200]))
     return bool(
         Fragment.objects.filter(pk=fragment_id)
         .filter(Q(heartbeat__isnull=True) | Q(heartbeat__lt=stale))
-        .update(heartbeat=now)
+        .update(**fields)
     )
 
 
@@ -617,15 +622,49 @@ def keep_window_alive(*, fragment_id: int) -> AbstractContextManager[None]:
     return beating(refresh, name=f"window-{fragment_id}")
 
 
-def window_done(*, fragment_id: int, path: str, report: dict[str, object]) -> None:
+def window_done(*, fragment_id: int, path: str, report: dict[str, object], composed_by: str = "") -> None:
     Fragment.objects.filter(pk=fragment_id).update(
-        state=Fragment.State.DONE, path=path, composed_at=timezone.now(), report=report, heartbeat=None
+        state=Fragment.State.DONE,
+        path=path,
+        composed_at=timezone.now(),
+        composed_by=composed_by[:200],
+        report=report,
+        heartbeat=None,
     )
 
 
 def release_window(*, fragment_id: int) -> None:
     """A composition that failed gives its window back at once (not after the stale interval)."""
     Fragment.objects.filter(pk=fragment_id).update(heartbeat=None)
+
+
+# --- After publishing: the recording's media leaves the spool and the fragment store -----------
+
+
+def remove_published_media(*, now: datetime | None = None, limit: int = 20) -> int:
+    """Remove the segments and fragments (final MP4 included) of recordings published a while ago.
+
+    Their file is in the media storage by then. Run by the sweep, so a crash between publishing and
+    removing only delays it; idempotent (removing what is gone is nothing). A recording whose publish
+    is due again (an admin republish: `work_due_at` set) keeps its media until that is done.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.RECORDING_MEDIA_KEEP_SECONDS)
+    due = Recording.objects.filter(
+        state=S.AVAILABLE, available_at__lte=cutoff, media_removed_at__isnull=True, work_due_at__isnull=True
+    ).values_list("pk", "uid")[:limit]
+    removed = 0
+    for recording_id, uid in due:
+        try:
+            segments = spool.get_spool().remove_recording(str(uid))
+            pieces = fragments.get_store().remove_recording(str(uid))
+        except Exception:  # storage down: tried again at the next sweep
+            logger.exception("recording %s: removing its media after publishing failed", recording_id)
+            continue
+        removed += Recording.objects.filter(pk=recording_id, media_removed_at__isnull=True).update(media_removed_at=now)
+        logger.info("recording %s: %s segments and %s fragment files removed after publishing",
+                    recording_id, segments, pieces)  # fmt: skip
+    return removed
 
 
 # --- Admin retries -----------------------------------------------------------------------------
@@ -656,8 +695,8 @@ def retry_publishing(*, recording_id: int) -> Recording | None:
     """
     with transaction.atomic():
         recording = Recording.objects.select_for_update().filter(pk=recording_id).first()
-        if recording is None or not recording.output_path or not os.path.isfile(recording.output_path):
-            return None  # nothing to publish: retry from the segments instead
+        if recording is None or not fragments.output_exists(recording.output_path):
+            return None  # nothing to publish (never made, or removed after publishing): retry from the segments
         if recording.state == S.FAILED:
             recording = _transition(recording_id, to_state=S.PROCESSING, note="retry publishing", error="")
         elif recording.state not in CLAIMABLE[Step.PUBLISH]:

@@ -9,6 +9,7 @@ at once. What the browser receives is the event catalogue of `core.events`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -22,9 +23,23 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from core import events
-from core.events import Ack, ClockProbe, Error, Event, Payload, SessionEnded, State
+from core.events import (
+    Ack,
+    ClockProbe,
+    Error,
+    Event,
+    MeshSignal,
+    MuteRequest,
+    Payload,
+    PeerJoined,
+    PeerLeft,
+    PeerState,
+    Roster,
+    SessionEnded,
+    State,
+)
 from meetings import notices as meeting_notices
-from meetings import permissions, selectors, services
+from meetings import permissions, selectors, services, signalling
 from meetings.models import LiveSession, Room, SessionRole, User
 from meetings.permissions import RoomAction
 from meetings.presence import batcher
@@ -32,6 +47,8 @@ from recordings import events as recording_events
 from recordings import selectors as recording_selectors
 from recordings import services as recording_services
 from recordings.models import ConsentAnswer, Recording
+from rooms import joins
+from rooms.presenting import PresentingCommands
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +61,9 @@ CLOSE_TRY_AGAIN_LATER = 4013
 # Joining the groups through a Redis restart: a few tries, then the browser's own back-off takes over.
 GROUP_ADD_RETRY_DELAYS = (0.1, 0.3, 0.6, 1.0)
 MAX_MESSAGE_BYTES = 4096
+# A WebRTC offer or answer is larger (meetings.signalling.MAX_SDP_CHARS): only a valid "signal"
+# message may be, up to this; anything else past 4 KB gets the 4 KB error as before.
+MAX_SIGNAL_BYTES = 32 * 1024
 # Clock probes on connect and the first heartbeats give the offset; after that an occasional one
 # follows drift. Probing on every heartbeat cost 1,000 sockets a database write each.
 EARLY_PROBES = 3
@@ -56,6 +76,7 @@ def _is_number(value: object) -> TypeGuard[int | float]:
 
 
 def _join_sync(room: Room, user: User, role: SessionRole, channel_name: str, *, fresh: bool) -> dict[str, Any]:
+    # A socket whose presence expired joins again here; new sockets join in batches: keep _join_batch in step.
     session = services.join_session(room=room, user=user, role=role, channel_name=channel_name, fresh=fresh)
     if fresh and permissions.is_leader(role):
         # A room that records automatically starts when its first host or moderator joins (issue 12).
@@ -65,6 +86,7 @@ def _join_sync(room: Room, user: User, role: SessionRole, channel_name: str, *, 
         "session": session,
         "recording": recording_events.snapshot(recording),
         "consent": _consent_of(recording, user),
+        "presentation": selectors.presentation_snapshot_for_room(room_id=room.pk),  # a late joiner lands on it
     }
 
 
@@ -85,14 +107,28 @@ def _member(user: User | None, room_id: int) -> tuple[Room, SessionRole] | None:
     return room, role
 
 
-@database_sync_to_async
-def _enter(user: Any, room_id: int, channel_name: str) -> tuple[Room, SessionRole, dict[str, Any]] | None:
-    """Authorise and join in one trip to the DB thread (a 1,000-person room joins through it)."""
-    member = _member(user, room_id)
-    if member is None:
-        return None
-    room, role = member
-    return room, role, _join_sync(room, user, role, channel_name, fresh=True)
+def _join_batch(room: Room, session: LiveSession, people: list[tuple[User, SessionRole]]) -> list[dict[str, Any]]:
+    """`_join_sync(fresh=True)`'s answer for each socket of a join batch (rooms/joins.py), the room's reads
+    made once: the joins themselves (policy, presence) are done in bulk by the batch."""
+    leaders = [user for user, role in people if permissions.is_leader(role)]
+    if leaders:  # a room that records automatically starts when its first host or moderator joins (issue 12)
+        recording_services.start_automatic_recording(room=room, user=leaders[0])
+    recording = recording_selectors.active_recording(room_id=room.pk)
+    snapshot = recording_events.snapshot(recording)
+    presentation = selectors.presentation_snapshot_for_room(room_id=room.pk)  # a late joiner lands on it
+    return [
+        {
+            "session": session,
+            "recording": snapshot,
+            "consent": _consent_of(recording, user),
+            "presentation": presentation,
+        }
+        for user, _ in people
+    ]
+
+
+# Joins in batches: one database trip for all the sockets that connect meanwhile (a 1,000-person room).
+_joins = joins.JoinBatcher(welcome=_join_batch)
 
 
 @database_sync_to_async
@@ -127,6 +163,7 @@ class Reassessed:
     ended: LiveSession | None  # then the session that ended, for its reason
     recording: Payload | None
     consent: Payload | None = None
+    presentation: Payload | None = None
 
 
 @database_sync_to_async
@@ -153,6 +190,7 @@ def _reassess(user_id: int, room_id: int, channel_name: str, role: SessionRole) 
         ended=ended,
         recording=recording_events.snapshot(active),
         consent=_consent_of(active, user),
+        presentation=selectors.presentation_snapshot_for_room(room_id=room.pk),
     )
 
 
@@ -168,7 +206,7 @@ def _ref(content: object) -> int | str | None:
 Command = Callable[["RoomConsumer", Payload, Any], Awaitable[None]]
 
 
-class RoomConsumer(AsyncJsonWebsocketConsumer):
+class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
     room: Room
     role: SessionRole
     user: User
@@ -185,7 +223,20 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         "end_session": RoomAction.END_SESSION,
         "go_live": RoomAction.GO_LIVE,
         "consent": RoomAction.ANSWER_CONSENT,
+        # Presenting from Media and Files (issue 11): rooms/presenting.py's commands.
+        "present_start": RoomAction.PRESENT,
+        "present_page": RoomAction.PRESENT,
+        "present_video": RoomAction.PRESENT,
+        "present_stop": RoomAction.PRESENT,
+        "signal": RoomAction.SIGNAL,
+        "media_state": RoomAction.SEND_MEDIA,
+        "mute": RoomAction.MUTE_OTHERS,
     }
+    # The mesh's frequent messages are authorised with the role the socket holds (kept current by
+    # room_access_changed, which re-asks the policy when anything about the person changes), so a
+    # join's dozens of ICE candidates cost no database query. All three are rate-limited.
+    HELD_ROLE_COMMANDS = frozenset({"signal", "media_state"})
+    RATE_LIMITED_COMMANDS = frozenset({"signal", "media_state", "mute"})
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
@@ -216,15 +267,17 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.closed = False  # closed by us: events still queued for this socket are dropped
         self.entered = False  # a presence row exists for this socket (left on disconnect)
         self.reassessing = asyncio.Lock()  # a role change and a resync after a Redis restart may meet
-        user = self.scope.get("user")
+        self.peer: signalling.Peer | None = None  # this socket in the session's mesh, once registered
+        self.session_id: int | None = None
+        self.limiter = signalling.RateLimiter()
         room_id = self.scope["url_route"]["kwargs"]["room_id"]
-        entered = await _enter(user, room_id, self.channel_name)
+        entered = await _joins.enter(self.scope, room_id, self.channel_name)
         if entered is None:
             # Refused before accept: anonymous, unknown room and no access look the same.
             await self.close(code=CLOSE_NOT_ALLOWED)
             return
-        room, role, joined = entered
-        self.room, self.role, self.user = room, role, user
+        room, role, joined = entered.room, entered.role, entered.joined
+        self.room, self.role, self.user = room, role, entered.user
         self.entered = True
         try:
             await self._join_groups(self._groups_for(role))
@@ -237,32 +290,40 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         events.subscription_watch.watch(self.channel_layer, self)  # after accept: a resync sends
         session: LiveSession = joined["session"]
         recording: Payload | None = joined["recording"]
-        await self._send(self._state(session, recording, joined["consent"]))
+        await self._send(self._state(session, recording, joined["consent"], joined.get("presentation")))
         if recording is not None:  # a late joiner is told, not only shown
             await self._send(recording_events.late_joiner_notice(recording))
         await self._send(ClockProbe(server_time=time.time()))
+        await self._mesh_join(session.pk)
 
     async def disconnect(self, code: int) -> None:
         self.gone = True  # a presence flush already under way must not register this socket again
         batcher.forget(self.channel_name)
         events.subscription_watch.forget(self)
         await self._leave_groups()
+        await self._mesh_leave()
         if getattr(self, "entered", False):
             await database_sync_to_async(services.leave_session)(channel_name=self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closed:
             return
-        if text_data is None or len(text_data) > MAX_MESSAGE_BYTES:
-            await self._error("Messages must be JSON text of at most 4 KB.")
+        too_big = "Messages must be JSON text of at most 4 KB."
+        if text_data is None or len(text_data) > MAX_SIGNAL_BYTES:
+            await self._error(too_big)
             return
         try:
             content = await self.decode_json(text_data)
-        except ValueError:
-            await self._error("That message is not valid JSON.")
+        except (ValueError, RecursionError) as exc:
+            if len(text_data) > MAX_MESSAGE_BYTES:
+                await self._error(too_big)
+            elif isinstance(exc, RecursionError):  # valid JSON, but 3 KB of nested arrays is too deep
+                await self._error("That message is nested too deeply.")
+            else:
+                await self._error("That message is not valid JSON.")
             return
-        except RecursionError:  # valid JSON, but 3 KB of nested arrays is too deep for the decoder
-            await self._error("That message is nested too deeply.")
+        if len(text_data) > MAX_MESSAGE_BYTES and not (isinstance(content, dict) and content.get("type") == "signal"):
+            await self._error(too_big)
             return
         await self.receive_json(content)
 
@@ -273,12 +334,20 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await self._error("Unknown command.", ref=ref)
             return
         action = self.COMMANDS[command]
+        if command in self.RATE_LIMITED_COMMANDS and not self.limiter.allow():
+            await self._error("Too many messages: slow down.", ref=ref)
+            return
         try:
-            if action is not None and not await _allowed(self.user, action, self.room):
+            if command in self.HELD_ROLE_COMMANDS:
+                allowed = action is None or permissions.role_can(self.role, action, self.room)
+            else:
+                allowed = action is None or await _allowed(self.user, action, self.room)
+            if not allowed:
+                assert action is not None
                 await self._error(permissions.refusal(action, self.room), ref=ref)
                 return
             await getattr(self, f"cmd_{command}")(content, ref)
-        except recording_services.RecordingError as exc:
+        except (recording_services.RecordingError, signalling.SignalError) as exc:
             await self._error(str(exc), ref=ref)
         except Exception:  # the socket must outlive any one bad command
             logger.exception("command %s failed in room %s", command, self.room.pk)
@@ -288,6 +357,12 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     async def cmd_heartbeat(self, content: Payload, ref: Any) -> None:
         batcher.touch(self.channel_name, self)
+        if self.peer is not None and self.session_id is not None:
+            try:
+                if not await signalling.roster.touch(self.session_id, self.peer.peer):
+                    await self._mesh_join(self.session_id)  # its key went (a Redis restart): back in
+            except Exception:  # Redis down: the next heartbeat tries again
+                logger.warning("room %s: could not refresh a mesh peer", self.room.pk)
         self.heartbeats += 1
         if self.heartbeats <= EARLY_PROBES or self.heartbeats % PROBE_EVERY == 0:
             await self._send(ClockProbe(server_time=time.time()))
@@ -307,11 +382,14 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if not (_is_number(server_sent) and _is_number(client_time)):
             await self._error("A clock reply needs numeric server_time and client_time.", ref=ref)
             return
-        await database_sync_to_async(services.record_clock_probe)(
-            channel_name=self.channel_name,
-            server_sent=float(server_sent),
-            client_time=float(client_time) / 1000.0,
-            server_received=time.time(),
+        # In the next database trip with every other socket's reply (rooms/joins.py: all answer on joining).
+        await joins.clock_replies.submit(
+            services.ClockProbe(
+                channel_name=self.channel_name,
+                server_sent=float(server_sent),
+                client_time=float(client_time) / 1000.0,
+                server_received=time.time(),
+            )
         )
 
     async def cmd_start_recording(self, content: Payload, ref: Any) -> None:
@@ -363,6 +441,103 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         session = await database_sync_to_async(selectors.open_session)(room=self.room)
         live = session is not None and await database_sync_to_async(services.go_live)(session=session)
         await self._send(Ack(id=ref, command="go_live", result={"live": live}))
+
+    async def cmd_signal(self, content: Payload, ref: Any) -> None:
+        """{"type": "signal", "to": peer, "kind": "offer"|"answer"|"candidate", "sdp"|"candidate"}: relayed
+        to that peer's socket only, if it is in this session and one of the two sends media."""
+        signal = signalling.parse_signal(content)
+        target = None
+        if self.peer is not None and self.session_id is not None:
+            target = await signalling.roster.get(self.session_id, signal.to)
+        if self.peer is None or target is None or target.peer == self.peer.peer:
+            await self._error("That person is not in this session.", ref=ref)
+            return
+        if not (self.peer.sends or target.sends):
+            await self._error("Neither of you sends media: there is nothing to connect.", ref=ref)
+            return
+        event = MeshSignal(from_peer=self.peer.peer, kind=signal.kind, sdp=signal.sdp, candidate=signal.candidate)
+        await self.channel_layer.send(target.channel, events.channel_message(event))
+
+    async def cmd_media_state(self, content: Payload, ref: Any) -> None:
+        """{"type": "media_state", "mic": bool, "cam": bool, "screen": stream id | null}: told to everyone."""
+        state = signalling.parse_media_state(content)
+        if self.peer is None or self.session_id is None:
+            await self._error("You are not in the meeting yet.", ref=ref)
+            return
+        if not self.peer.sends:
+            state = signalling.MediaState(mic=False, cam=False, screen=state.screen)
+        if state.screen is not None and not permissions.role_can(self.role, RoomAction.SHARE_SCREEN, self.room):
+            await self._error(permissions.refusal(RoomAction.SHARE_SCREEN, self.room), ref=ref)
+            return
+        self.peer = dataclasses.replace(self.peer, mic=state.mic, cam=state.cam, screen=state.screen)
+        await signalling.roster.put(self.session_id, self.peer)
+        await self._mesh_broadcast(PeerState(peer_id=self.peer.peer, mic=state.mic, cam=state.cam, screen=state.screen))
+
+    async def cmd_mute(self, content: Payload, ref: Any) -> None:
+        """{"type": "mute", "peer": peer id}: a host or moderator mutes someone's microphone; they may
+        unmute themselves (the mute is a request their page carries out, and says so)."""
+        peer_id = content.get("peer")
+        target = None
+        if isinstance(peer_id, str) and signalling.PEER_ID.fullmatch(peer_id) and self.session_id is not None:
+            target = await signalling.roster.get(self.session_id, peer_id)
+        if target is None:
+            await self._error("That person is not in this session.", ref=ref)
+            return
+        request = MuteRequest(by=self.user.label, text=meeting_notices.TEXTS.text("mesh_muted"))
+        await self.channel_layer.send(target.channel, events.channel_message(request))
+        await self._send(Ack(id=ref, command="mute", result={"peer": target.peer}))
+
+    # --- the mesh: this socket in the session's roster -------------------------------------------
+
+    async def _mesh_join(self, session_id: int) -> None:
+        """Register this socket in the session's mesh; send it the roster, and everyone its arrival.
+
+        The roster comes from Redis (meetings.signalling), never a database query: one round trip
+        per join, one message to the joiner and one small one to the room.
+        """
+        sends = permissions.role_can(self.role, RoomAction.SEND_MEDIA, self.room)
+        previous = self.peer
+        peer = signalling.Peer(
+            peer=previous.peer if previous is not None else signalling.new_peer_id(),
+            user_id=self.user.pk,
+            name=self.user.label,
+            role=str(self.role),
+            sends=sends,
+            channel=self.channel_name,
+            mic=previous.mic if previous is not None and sends else False,
+            cam=previous.cam if previous is not None and sends else False,
+            screen=previous.screen if previous is not None else None,
+        )
+        try:
+            peer, others = await signalling.roster.join(
+                session_id, peer, sender_limit=settings.MESH_SENDER_LIMIT, leader=permissions.is_leader(self.role)
+            )
+        except Exception:  # Redis unreachable: the meeting goes on without the mesh until a resync
+            logger.warning("room %s: could not register a mesh peer", self.room.pk)
+            return
+        self.peer, self.session_id = peer, session_id
+        await self._send(Roster(peer_id=peer.peer, sends=peer.sends, peers=[p.public() for p in others]))
+        if sends and not peer.sends and (previous is None or previous.sends):
+            await self._send(meeting_notices.TEXTS.notice("mesh_sender_limit", level="warning"))
+        elif not sends and previous is None and self.room.mode == Room.Mode.BROADCAST:
+            await self._send(meeting_notices.TEXTS.notice("mesh_viewer"))
+        await self._mesh_broadcast(PeerJoined(peer=peer.public()))
+
+    async def _mesh_leave(self) -> None:
+        peer, session_id = getattr(self, "peer", None), getattr(self, "session_id", None)
+        if peer is None or session_id is None:
+            return
+        self.peer = None
+        try:
+            await signalling.roster.leave(session_id, peer.peer)
+            await self._mesh_broadcast(PeerLeft(peer_id=peer.peer))
+        except Exception:  # its key expires by itself; the others drop the tile when its connection fails
+            logger.warning("room %s: could not remove a mesh peer", self.room.pk)
+
+    async def _mesh_broadcast(self, event: Event) -> None:
+        # Retried like every other event: after a Redis restart the pooled publish connection fails
+        # once, and the resync that re-registers this peer must not close the socket for it.
+        await events.publish(self.channel_layer, events.room_group(self.room.pk), events.channel_message(event))
 
     # --- events from the channel layer --------------------------------------------------------
 
@@ -416,7 +591,10 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await self._send(SessionEnded(reason=reason, text=meeting_notices.TEXTS.text(code)))
             await self._close(CLOSE_SESSION_ENDED)
         elif changed or tell:
-            await self._send(self._state(now.session, now.recording, now.consent))
+            await self._send(self._state(now.session, now.recording, now.consent, now.presentation))
+            # The mesh hears of a new role (a viewer made a speaker); after a Redis restart the
+            # roster may be gone: the socket registers again, under the same peer id.
+            await self._mesh_join(now.session.pk)
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -462,6 +640,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             return
         self.closed = True
         await self._leave_groups()
+        await self._mesh_leave()
         if self.entered:  # out of the room now, not when the browser has acknowledged the close
             self.entered = False
             try:
@@ -470,7 +649,13 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 logger.exception("could not remove the presence of %s", self.channel_name)
         await self.close(code=code)
 
-    def _state(self, session: LiveSession, recording: Payload | None, consent: Payload | None = None) -> State:
+    def _state(
+        self,
+        session: LiveSession,
+        recording: Payload | None,
+        consent: Payload | None = None,
+        presentation: Payload | None = None,
+    ) -> State:
         return State(
             role=str(self.role),
             is_leader=permissions.is_leader(self.role),
@@ -480,6 +665,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             server_time=time.time(),
             heartbeat_seconds=settings.HEARTBEAT_SECONDS,
             consent=consent,
+            presentation=presentation,
         )
 
     async def _send(self, event: Event) -> None:

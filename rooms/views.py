@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from meetings import permissions, selectors, services
+from meetings import permissions, selectors, services, signalling
 from meetings.http import AuthenticatedHttpRequest
 from meetings.models import Room, SessionRole
 from meetings.permissions import RoomAction
@@ -60,6 +60,15 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+# Stand-ins reversed, then named: the URL patterns stay the one definition of the presented files' paths.
+_ID, _PAGE = 987654321, 123456789
+
+
+def _url_template(name: str, room_id: int, *, page: bool = False) -> str:
+    url = reverse(name, args=[room_id, _ID, _PAGE] if page else [room_id, _ID])
+    return url.replace(f"/{_ID}/", "/{id}/").replace(f"/{_PAGE}/", "/{page}/")
+
+
 @login_required
 def room_page(request: AuthenticatedHttpRequest, room_id: int) -> HttpResponse:
     room = get_object_or_404(Room.objects.select_related("channel", "owner"), pk=room_id)
@@ -77,7 +86,13 @@ def room_page(request: AuthenticatedHttpRequest, room_id: int) -> HttpResponse:
         "wsPath": f"/ws/rooms/{room.pk}/",
         "mediaPanelUrl": reverse("media_library:room_media_panel", args=[room.pk]),
         "homeUrl": reverse("home"),
+        # The live mesh's ICE servers (STUN; TURN with short-lived credentials): none by default.
+        "iceServers": signalling.ice_servers(user_id=request.user.pk),
+        "userName": request.user.label,  # the participant list's own line (names are shown live only)
         "texts": ALL,
+        # What is presented (issue 11), loaded through the room: "{id}" and "{page}" filled in by the page.
+        "presentedFileUrl": _url_template("media_library:presented_file", room.pk),
+        "presentedPageUrl": _url_template("media_library:presented_page", room.pk, page=True),
     }
     see_held = permissions.role_can(role, RoomAction.SEE_HELD_RECORDINGS, room)
     return render(

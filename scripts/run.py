@@ -6,6 +6,12 @@ everything on Ctrl-C. Each process's output is prefixed with its name (web, work
 The Celery queues are the deployment's own (settings.TASK_QUEUES, DEPLOYMENT_NAMESPACE): `worker`
 takes the default and media queues, `sweep` (one process) only the sweeps, so composition never
 delays a deadline (docs/decisions/0013), and `hooks` only outgoing webhooks (decision 0020).
+
+`--web N` starts N Daphne processes on the consecutive ports PORT .. PORT+N-1 (named web1 .. webN)
+and `--workers M` M media workers (worker1 .. workerM); the sweep, hooks and beat processes stay one
+each. Every Daphne serves the whole product (sessions live in the database, room events go through
+Redis), so any of the printed addresses works; one address in front of them all is a reverse proxy's
+job (docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -28,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from scripts.redis_boot import ensure_redis  # noqa: E402
 
 
-def wait_for_http(url: str, procs: list[subprocess.Popen[bytes]], timeout: float = 60) -> None:
+def wait_for_http(url: str, procs: list[subprocess.Popen[bytes]], timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for proc in procs:
@@ -46,9 +53,9 @@ def wait_for_http(url: str, procs: list[subprocess.Popen[bytes]], timeout: float
 _output_lock = threading.Lock()
 
 
-def relay(name: str, stream: IO[bytes]) -> None:
+def relay(name: str, stream: IO[bytes], width: int = 6) -> None:
     """Copy a child's output line by line, prefixed with its name (lines never interleave)."""
-    prefix = f"{name:<6} | ".encode()
+    prefix = f"{name:<{width}} | ".encode()
     for line in iter(stream.readline, b""):
         with _output_lock:
             sys.stdout.buffer.write(prefix + line)
@@ -62,11 +69,50 @@ def task_queues(py: str, env: dict[str, str]) -> dict[str, str]:
     return cast("dict[str, str]", json.loads(out))
 
 
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def positive(text: str) -> int:
+    """A count of processes: a whole number of at least 1 (argparse turns the ValueError into a usage error)."""
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"{text} is not a positive count")
+    return value
+
+
+def numbered(kind: str, index: int, count: int) -> str:
+    """A process's name in the output: `web` alone, or web1, web2, ... when there are several."""
+    return kind if count == 1 else f"{kind}{index + 1}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    parser.add_argument("--concurrency", type=int, default=2, help="processes of the default and media worker")
+    parser.add_argument(
+        "--concurrency",
+        type=positive,
+        default=os.environ.get("WORKER_CONCURRENCY", "2"),
+        help="processes of each default and media worker (env WORKER_CONCURRENCY; default 2)",
+    )
+    parser.add_argument(
+        "--web",
+        type=positive,
+        default=os.environ.get("WEB_PROCESSES", "1"),  # argparse applies `type` to a str default
+        help="Daphne processes, on ports PORT, PORT+1, ... (env WEB_PROCESSES; default 1)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive,
+        default=os.environ.get("MEDIA_WORKERS", "1"),
+        help="media workers (default and media queues), each of --concurrency processes (env MEDIA_WORKERS; default 1)",
+    )
     args = parser.parse_args()
 
     env = dict(os.environ)
@@ -82,10 +128,13 @@ def main() -> int:
     var_dir.mkdir(parents=True, exist_ok=True)
     procs: list[subprocess.Popen[bytes]] = []
 
+    last_names = (numbered("web", args.web - 1, args.web), numbered("worker", args.workers - 1, args.workers))
+    width = max(6, *map(len, last_names))
+
     def spawn(name: str, command: list[str]) -> None:
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         assert proc.stdout is not None
-        threading.Thread(target=relay, args=(name, proc.stdout), daemon=True).start()
+        threading.Thread(target=relay, args=(name, proc.stdout, width), daemon=True).start()
         procs.append(proc)
 
     def stop_all(*_: object) -> None:
@@ -108,24 +157,34 @@ def main() -> int:
             [py, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
         ).stdout
         queues = task_queues(py, env)
-        spawn("web", [py, "-m", "config.daphne", "-b", args.host, "-p", str(args.port), "config.asgi:application"])
+        ports = [args.port + i for i in range(args.web)]
+        taken = [port for port in ports if not port_is_free(args.host, port)]
+        if taken:
+            print(f"Port {taken[0]} is in use; the web processes need {ports[0]}..{ports[-1]}: choose --port.")
+            return 2
+        for i, port in enumerate(ports):
+            name = numbered("web", i, args.web)
+            spawn(name, [py, "-m", "config.daphne", "-b", args.host, "-p", str(port), "config.asgi:application"])
         celery = [py, "-m", "celery", "-A", "config"]
-        # Composition and publishing (minutes of CPU each) and the small default tasks.
-        spawn(
-            "worker",
-            [
-                *celery,
-                "worker",
-                "-Q",
-                f"{queues['default']},{queues['media']}",
-                "-c",
-                str(args.concurrency),
-                "--loglevel",
-                "INFO",
-                "-n",
-                f"worker-{args.port}@%h",
-            ],
-        )
+        # Composition and publishing (minutes of CPU each) and the small default tasks. Several media
+        # workers share the queue; each takes one task per process at a time (prefetch 1, acks late).
+        for i in range(args.workers):
+            name = numbered("worker", i, args.workers)
+            spawn(
+                name,
+                [
+                    *celery,
+                    "worker",
+                    "-Q",
+                    f"{queues['default']},{queues['media']}",
+                    "-c",
+                    str(args.concurrency),
+                    "--loglevel",
+                    "INFO",
+                    "-n",
+                    f"{name}-{args.port}@%h",
+                ],
+            )
         # The sweeps alone, one process: a deadline never waits behind composition.
         spawn(
             "sweep",
@@ -140,10 +199,18 @@ def main() -> int:
         )  # fmt: skip
         # Its schedule file is the deployment's own (settings.CELERY_BEAT_SCHEDULE_FILENAME, under VAR_DIR).
         spawn("beat", [*celery, "beat", "--loglevel", "INFO"])
-        url = f"http://{args.host}:{args.port}/"
-        wait_for_http(url + "login/", procs)
+        urls = [f"http://{args.host}:{port}/" for port in ports]
+        for url in urls:
+            wait_for_http(url + "login/", procs)
         print("\n" + "=" * 64, flush=True)
-        print(f"  Meetings is running at {url}", flush=True)
+        print(f"  Meetings is running at {urls[0]}", flush=True)
+        for i, url in enumerate(urls[1:], start=2):
+            print(f"  and at {url} (web{i})", flush=True)
+        if len(urls) > 1:
+            # A sign-in on one address holds on all of them: a cookie is shared across the ports of a host.
+            print("  Each address is a Daphne of its own; one address in front of them all: docs/deploy.md.")
+        if args.workers > 1:
+            print(f"  {args.workers} media workers share the media queue.")
         for line in logins.splitlines()[1:]:
             print("  " + line)
         print("  Press Ctrl-C to stop everything.")

@@ -28,6 +28,14 @@ register = template.Library()
 duration = register.filter("duration", format_duration)
 
 
+@register.filter
+def presentable(entry: MediaEntry) -> bool:
+    """Whether the room's panel offers "Present" for this row (the socket asks the policy again)."""
+    from media_library.presenting import presented_kind
+
+    return entry.status == "ready" and bool(entry.file) and presented_kind(entry) is not None
+
+
 @register.simple_tag
 def page_url(request: HttpRequest, page_number: int, base: str = "") -> str:
     """The current URL (or `base`) with only `page` changed, so search terms and the folder survive paging."""

@@ -12,13 +12,18 @@ from its rows and calls:
   faststart MP4, verified.
 
 Timeline rules shared by all three live in ``timeline.py``; the layout rules
-in ``layout.py``. Browser-like test media come from ``loadtest.synthetic``.
+in ``layout.py``; paused spans cut out in ``cuts.py``. What was presented on
+the stage (an image, a PDF page, a library video) is drawn and mixed from the
+stored item by ``stage.py`` (``StageItem`` passed as ``stage=`` to both
+``compose_window`` and ``encode_audio_window``). Browser-like test media come
+from ``loadtest.synthetic``, items to present from ``loadtest.presented``.
 """
 
 from .assemble import AssemblyError, AudioPiece, MediaInfo, assemble, fragments_duration, probe
 from .audio import AudioReport, encode_audio_window, mix_audio, on_audio_grid
 from .compositor import DEFAULT_CRF, DEFAULT_PRESET, LayoutChange, WindowReport, compose_window
 from .layout import Cell, Rect
+from .stage import StageItem, StageStep
 from .timeline import SegmentProblem, SegmentRef, TrackInput, TrackKind
 
 __all__ = [
@@ -33,6 +38,8 @@ __all__ = [
     "Rect",
     "SegmentProblem",
     "SegmentRef",
+    "StageItem",
+    "StageStep",
     "TrackInput",
     "TrackKind",
     "WindowReport",

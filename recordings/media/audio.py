@@ -56,6 +56,7 @@ import numpy as np
 from core import files
 
 from .heap import tune_heap
+from .stage import StageItem, stage_audio
 from .timeline import SegmentProblem, Span, TrackInput, describe_error, track_spans
 
 SAMPLE_RATE = 48_000
@@ -86,16 +87,47 @@ class AudioReport:
     limited_blocks: int = 0  # blocks where the limiter reduced the gain
 
 
-class _TrackPcm:
-    """A track's audio as (timeline sample position, float32 [2, n]) pieces."""
+class _Pcm:
+    """Audio as (timeline sample position, float32 [2, n]) pieces in time order, added into the mix."""
+
+    def __init__(self, pieces: Iterator[tuple[int, np.ndarray]]) -> None:
+        self._gen = pieces
+        self._pending: tuple[int, np.ndarray] | None = None
+        self._exhausted = False
+
+    def add_into(self, buf: np.ndarray, buf_start: int) -> None:
+        """Add the samples that fall in ``buf`` (starting at ``buf_start``)."""
+        buf_end = buf_start + buf.shape[1]
+        while not self._exhausted:
+            if self._pending is None:
+                self._pending = next(self._gen, None)
+                if self._pending is None:
+                    self._exhausted = True
+                    return
+            pos, data = self._pending
+            n = data.shape[1]
+            if pos + n <= buf_start:
+                self._pending = None  # late piece (overlap after a resync): already past
+                continue
+            if pos >= buf_end:
+                return
+            a = max(pos, buf_start)
+            b = min(pos + n, buf_end)
+            buf[:, a - buf_start : b - buf_start] += data[:, a - pos : b - pos]
+            if pos + n > buf_end:
+                self._pending = (buf_end, data[:, buf_end - pos :])
+                return
+            self._pending = None
+
+
+class _TrackPcm(_Pcm):
+    """A track's audio, segment after segment."""
 
     def __init__(self, track: TrackInput, spans: list[Span], problems: list[SegmentProblem]) -> None:
         self.track = track
         self.spans = spans
         self.problems = problems
-        self._gen = self._pieces()
-        self._pending: tuple[int, np.ndarray] | None = None
-        self._exhausted = False
+        super().__init__(self._pieces())
 
     def _problem(self, span: Span, reason: str) -> None:
         self.problems.append(SegmentProblem(self.track.track_id, span.ref.path, span.start, span.end, reason))
@@ -180,30 +212,6 @@ class _TrackPcm:
         finally:
             container.close()
 
-    def add_into(self, buf: np.ndarray, buf_start: int) -> None:
-        """Add this track's samples that fall in ``buf`` (starting at ``buf_start``)."""
-        buf_end = buf_start + buf.shape[1]
-        while not self._exhausted:
-            if self._pending is None:
-                self._pending = next(self._gen, None)
-                if self._pending is None:
-                    self._exhausted = True
-                    return
-            pos, data = self._pending
-            n = data.shape[1]
-            if pos + n <= buf_start:
-                self._pending = None  # late piece (overlap after a resync): already past
-                continue
-            if pos >= buf_end:
-                return
-            a = max(pos, buf_start)
-            b = min(pos + n, buf_end)
-            buf[:, a - buf_start : b - buf_start] += data[:, a - pos : b - pos]
-            if pos + n > buf_end:
-                self._pending = (buf_end, data[:, buf_end - pos :])
-                return
-            self._pending = None
-
 
 def _direct_stereo(frame: av.AudioFrame) -> np.ndarray | None:
     """Opus decodes to 48 kHz float planar: convert without a resampler call.
@@ -268,6 +276,7 @@ def encode_audio_window(
     bitrate: int = BITRATE,
     preroll_frames: int = PREROLL_FRAMES,
     postroll_frames: int = POSTROLL_FRAMES,
+    stage: Sequence[StageItem] = (),
 ) -> AudioReport:
     """Mix and encode the audio of the timeline window ``[start, end)`` seconds into an AAC .m4a.
 
@@ -288,7 +297,14 @@ def encode_audio_window(
     keep_from = first - AAC_FRAME if first == 0 else first
     report = AudioReport(duration=(last - first) / SAMPLE_RATE, out_path=out_path, start_sample=first)
     problems: list[SegmentProblem] = []
-    pcms = [_TrackPcm(t, _spans_between(t, mix_from / SAMPLE_RATE, mix_to / SAMPLE_RATE), problems) for t in tracks]
+    pcms: list[_Pcm] = [
+        _TrackPcm(t, _spans_between(t, mix_from / SAMPLE_RATE, mix_to / SAMPLE_RATE), problems) for t in tracks
+    ]
+    # A presented video's sound where it played (stage.py), mixed like a participant's.
+    pcms += [
+        _Pcm(stage_audio(item, from_sample=mix_from, to_sample=mix_to, rate=SAMPLE_RATE, problems=problems))
+        for item in stage
+    ]
     limiter = _Limiter()
     tb = Fraction(1, SAMPLE_RATE)
 

@@ -43,7 +43,8 @@ from av.video.reformatter import Interpolation, VideoReformatter
 from core import files
 
 from .heap import tune_heap
-from .layout import Cell, PresentTrack, Rect, compute_layout, fit
+from .layout import Cell, LayoutKind, PresentTrack, Rect, compute_layout, fit
+from .stage import StageItem, stage_frames
 from .timeline import (
     EPS,
     SegmentProblem,
@@ -192,24 +193,20 @@ class _TrackSource:
         serial = 0
         pending: _Decoded | None = None
         try:
-            for span in self.decode_spans:
-                try:
-                    for t, frame in self._decode_span(span):
-                        if self._stop.is_set():
-                            return
-                        iv = interval_index(self.intervals, t)
-                        if iv is None:
-                            continue
-                        tick = max(0, math.ceil((t - start) * self._fps - 1e-6))
-                        serial += 1
-                        decoded = _Decoded(t, tick, frame, serial, iv)
-                        if pending is not None and (pending.tick != tick or pending.interval != iv):
-                            self._emit(pending)
-                        # else: the newer frame reaches the same tick first, so
-                        # the pending one would never be seen: drop it unscaled.
-                        pending = decoded
-                except Exception as exc:  # noqa: BLE001 - any failure costs only this segment
-                    self._problem(span, f"failed: {describe_error(exc)}")
+            for t, frame in self._timed_frames():
+                if self._stop.is_set():
+                    return
+                iv = interval_index(self.intervals, t)
+                if iv is None:
+                    continue
+                tick = max(0, math.ceil((t - start) * self._fps - 1e-6))
+                serial += 1
+                decoded = _Decoded(t, tick, frame, serial, iv)
+                if pending is not None and (pending.tick != tick or pending.interval != iv):
+                    self._emit(pending)
+                # else: the newer frame reaches the same tick first, so
+                # the pending one would never be seen: drop it unscaled.
+                pending = decoded
             if pending is not None and not self._stop.is_set():
                 self._emit(pending)
         except Exception as exc:  # noqa: BLE001 - never let a thread die silently
@@ -218,6 +215,14 @@ class _TrackSource:
             )
         finally:
             self._queue.put(_END)
+
+    def _timed_frames(self) -> Iterator[tuple[float, av.VideoFrame]]:
+        """(timeline seconds, frame) in order; a failing segment costs only its own frames."""
+        for span in self.decode_spans:
+            try:
+                yield from self._decode_span(span)
+            except Exception as exc:  # noqa: BLE001 - any failure costs only this segment
+                self._problem(span, f"failed: {describe_error(exc)}")
 
     def _emit(self, decoded: _Decoded) -> None:
         cell = self._cell_at(self.track.track_id, decoded.tick)
@@ -318,6 +323,31 @@ class _TrackSource:
         self._thread.join()
 
 
+class _StageSource(_TrackSource):
+    """A presentation's pictures (stage.py), read ahead and scaled like a track's frames."""
+
+    def __init__(
+        self,
+        item: StageItem,
+        *,
+        start: float,
+        end: float,
+        fps: int,
+        cell_at: CellLookup,
+        problems: list[SegmentProblem],
+    ) -> None:
+        self.item = item  # before the thread starts (in the base constructor)
+        track = TrackInput(track_id=item.item_id, kind="screen", segments=())
+        intervals = [(item.start, item.end)]
+        super().__init__(track, [], intervals, start=start, end=end, fps=fps, cell_at=cell_at, problems=problems)
+
+    def _timed_frames(self) -> Iterator[tuple[float, av.VideoFrame]]:
+        start, end = self._window
+        for t, frame in stage_frames(self.item, start=start, end=end, fps=self._fps, problems=self.problems):
+            self.frames_decoded += 1
+            yield t, frame
+
+
 def _plane_views(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Zero-copy numpy views of a yuv420p frame's planes (keep the frame alive)."""
     out = []
@@ -401,11 +431,13 @@ def compose_window(
     preset: str = DEFAULT_PRESET,
     crf: int = DEFAULT_CRF,
     x264_threads: int = DEFAULT_X264_THREADS,
+    stage: Sequence[StageItem] = (),
 ) -> WindowReport:
     """Compose timeline seconds ``[start, end)`` into an H.264 MP4 fragment.
 
     Window bounds should be multiples of ``1/fps`` so fragments tile the
     timeline exactly; the fragment has ``round((end - start) * fps)`` frames.
+    ``stage`` are the presentations (stage.py), laid out as stage items like shares.
     """
     if end <= start:
         raise ValueError("empty window")
@@ -421,12 +453,22 @@ def compose_window(
     order: dict[str, tuple[float, str]] = {}
     track_intervals: dict[str, list[tuple[float, float]]] = {}
     track_span_lists: dict[str, list[Span]] = {}
+    kinds: dict[str, LayoutKind] = {}
     for track in tracks:
         first = min((s.start for s in track.segments), default=0.0)
         order[track.track_id] = (first, track.track_id)
+        kinds[track.track_id] = track.kind
         spans = track_spans(track, since=start)
         track_span_lists[track.track_id] = spans
         track_intervals[track.track_id] = presence_intervals(spans)
+    # Only the presentations this window shows: each is present over its one span.
+    items = [item for item in stage if item.end > start + EPS and item.start < end - EPS]
+    for item in items:
+        if item.item_id in kinds:
+            raise ValueError(f"stage item id {item.item_id!r} is also a track id")
+        order[item.item_id] = (item.start, item.item_id)
+        kinds[item.item_id] = "presentation"
+        track_intervals[item.item_id] = [(item.start, item.end)]
 
     tick_layouts: list[tuple[Cell, ...]] = []
     tick_intervals: list[dict[str, int]] = []
@@ -435,12 +477,12 @@ def compose_window(
         t = start + i / fps
         present: list[PresentTrack] = []
         ivs: dict[str, int] = {}
-        for track in tracks:
-            iv = interval_index(track_intervals[track.track_id], t)
+        for track_id, kind in kinds.items():
+            iv = interval_index(track_intervals[track_id], t)
             if iv is not None:
-                ivs[track.track_id] = iv
-                since = track_intervals[track.track_id][iv][0]
-                present.append(PresentTrack(track.track_id, track.kind, order[track.track_id], since))
+                ivs[track_id] = iv
+                since = track_intervals[track_id][iv][0]
+                present.append(PresentTrack(track_id, kind, order[track_id], since))
         key = tuple(present)
         if key not in layout_cache:
             layout_cache[key] = compute_layout(present, width, height)
@@ -469,7 +511,11 @@ def compose_window(
                     cell_at=cell_at,
                     problems=problems,
                 )
-            tiles: dict[str, _Tile] = {t.track_id: _Tile() for t in tracks}
+            for item in items:
+                sources[item.item_id] = _StageSource(
+                    item, start=start, end=end, fps=fps, cell_at=cell_at, problems=problems
+                )
+            tiles: dict[str, _Tile] = {track_id: _Tile() for track_id in sources}
             canvas = _Canvas(width, height)
             time_base = Fraction(1, fps)
             container, stream = _open_encoder(

@@ -2,9 +2,12 @@
 
 Rules (the product has no names and no chrome, only pictures):
 
-* with a screen share present, the most recently started share is the stage
-  (left, ``STAGE_FRACTION`` of the width) and every other track (cameras,
-  then other shares) is stacked in a column on the right;
+* stage items are screen shares and presentations (an item presented from the
+  room's Media and Files, drawn by ``stage.py``). With one present, the most
+  recently started is the stage (left, ``STAGE_FRACTION`` of the width) and
+  every other track (cameras, then other shares) is stacked in a column on
+  the right; a presentation that lost the stage is not shown (as live, where
+  the stage shows one item), nor are its seconds in the column;
 * without a share, cameras share a grid that fits their number
   (1 fills the frame, 2 side by side, 3-4 in 2x2, 5-6 in 3x2, ...), a short
   last row centred;
@@ -16,10 +19,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 from .timeline import TrackKind
 
 STAGE_FRACTION = 0.75  # 1440 of 1920: 16:9 slides at 1440x810, cams at 480x270
+# What the layout places: recorded tracks, and presentations (recordings/media/stage.py).
+LayoutKind = TrackKind | Literal["presentation"]
+STAGE_KINDS: frozenset[str] = frozenset({"screen", "presentation"})
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,7 @@ class Cell:
 @dataclass(frozen=True)
 class PresentTrack:
     track_id: str
-    kind: TrackKind
+    kind: LayoutKind
     order: tuple[float, str]  # stable ordering key: (first segment start, id)
     since: float  # start of the current presence interval (newest share wins the stage)
 
@@ -99,10 +106,11 @@ def compute_layout(present: list[PresentTrack], width: int, height: int) -> tupl
     if not present:
         return ()
     ordered = sorted(present, key=lambda t: t.order)
-    screens = [t for t in ordered if t.kind == "screen"]
-    if screens:
-        stage = max(screens, key=lambda t: (t.since, t.order))
-        others = [t for t in ordered if t.kind != "screen"] + [t for t in screens if t is not stage]
+    candidates = [t for t in ordered if t.kind in STAGE_KINDS]
+    if candidates:
+        stage = max(candidates, key=lambda t: (t.since, t.order))
+        screens = [t for t in candidates if t.kind == "screen" and t is not stage]
+        others = [t for t in ordered if t.kind not in STAGE_KINDS] + screens
         if not others:
             return (Cell(stage.track_id, Rect(0, 0, width, height), "stage"),)
         stage_w = _even(width * STAGE_FRACTION)

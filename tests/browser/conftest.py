@@ -46,6 +46,23 @@ def browser(live_server_process) -> Iterator[object]:  # noqa: F811  (the server
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
+@pytest.fixture
+def launch_browser(browser) -> Iterator[object]:
+    """Start another Chromium with extra flags, for what is set per browser process (e.g. a WAV file
+    as the fake microphone: `--use-file-for-fake-audio-capture`); closed after the test. The shared
+    `browser` keeps the default flags, so other tests are not slowed."""
+    launched = []
+
+    def _launch(*extra_args: str):
+        other = browser.browser_type.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args], headless=True)
+        launched.append(other)
+        return other
+
+    yield _launch
+    for other in launched:
+        other.close()
+
+
 def new_page(browser, live, username: str | None, *, width: int = 1366, **options: object):  # noqa: F811
     """A page in a fresh context (camera and microphone allowed), signed in through the login page as
     a person would, unless `username` is None (anonymous)."""

@@ -30,3 +30,19 @@ def test_every_path_it_names_is_in_the_repository() -> None:
 def test_it_names_no_file_that_only_the_team_has() -> None:
     for name in ("SPEC.md", "DESIGN.md", "NOTES.md", "DEVELOPERS.md"):
         assert name not in README, name
+
+
+def test_the_run_commands_options_it_names_exist() -> None:
+    """`scripts/run.py --web 2 --workers 2` and their environment names, as the README gives them."""
+    import subprocess
+    import sys
+
+    spans = re.findall(r"`(scripts/run\.py[^`]*|[A-Z_]+=\S+ [A-Z_=0-9 ]*make run)`", README)
+    flags = {flag for span in spans for flag in re.findall(r"--[a-z-]+", span)}
+    names = {name for span in spans for name in re.findall(r"\b([A-Z_]{4,})=", span)}
+    assert {"--web", "--workers"} <= flags and {"WEB_PROCESSES", "MEDIA_WORKERS"} <= names, spans
+    usage = subprocess.run(
+        [sys.executable, "scripts/run.py", "--help"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    for word in flags | names:
+        assert word in usage, f"the README names {word}, which scripts/run.py does not take"

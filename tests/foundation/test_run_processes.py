@@ -11,6 +11,7 @@ import asyncio
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,10 +31,30 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.processes
 
 
-@pytest.fixture(scope="module")
-def running(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("run")
-    port, redis_port = free_port(), free_port()
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive free ports (several Daphnes take PORT, PORT+1, ...)."""
+    while True:
+        first = free_port()
+        if all(port_is_free(first + i) for i in range(1, count)):
+            return first
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@contextmanager
+def run_command(tmp: Path, *args: str, ports: int = 1) -> Iterator[dict]:
+    """`scripts/run.py --port <free> *args` as a new user starts it, until the banner (or its exit)."""
+    port = free_ports(ports)
+    redis_port = free_port()
+    while port <= redis_port < port + ports:
+        redis_port = free_port()
     # As a new user starts it: nothing of this test run's own deployment is inherited.
     inherited = {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DEPLOYMENT_NAMESPACE", "TEST_RUN_DIR"}
     env = {k: v for k, v in os.environ.items() if k not in inherited}
@@ -47,14 +68,14 @@ def running(tmp_path_factory):
     )
     log = open(tmp / "run.log", "w+")
     proc = subprocess.Popen(
-        [sys.executable, "scripts/run.py", "--port", str(port)],
+        [sys.executable, "scripts/run.py", "--port", str(port), *args],
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 330  # a loaded machine starts seven Pythons slowly (run.py waits 300 s)
     while time.monotonic() < deadline:
         text = (tmp / "run.log").read_text()
         if "Meetings is running at" in text or proc.poll() is not None:
@@ -69,6 +90,12 @@ def running(tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory):
+    with run_command(tmp_path_factory.mktemp("run")) as run:
+        yield run
 
 
 @contextmanager

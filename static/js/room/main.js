@@ -1,12 +1,13 @@
 // The live room's entry point: wires the socket, the pure state reducer, capture, the upload queue
 // and the view modules together. Everything the page needs from the server comes in
-// #room-config (json_script): roomId, role, isLeader, broadcast, wsPath, mediaPanelUrl, homeUrl
+// #room-config (json_script): roomId, role, isLeader, broadcast, wsPath, mediaPanelUrl, homeUrl, iceServers, userName
 // and texts (each app's notices.py, gathered in rooms/notices.py). State markers for tests and styles live on #room as data-*:
 // data-ready, data-recording, data-progress, data-capturing, data-segments-acked, data-consent.
 
 import { createCapture, randomId } from "./capture.js";
 import { $, csrfToken } from "./dom.js";
 import { createJournal } from "./journal.js";
+import { MESH_ID, createMesh } from "./mesh.js";
 import { createSocket } from "./socket.js";
 import { captureView, initialState, reduce } from "./state.js";
 import { createBroadcastBadge } from "./ui/broadcast.js";
@@ -14,7 +15,9 @@ import { createConnectionStatus } from "./ui/connection.js";
 import { createConsent } from "./ui/consent.js";
 import { createDevices } from "./ui/devices.js";
 import { wireDialog, wireMenu } from "./ui/dialogs.js";
+import { createMeeting } from "./ui/meeting.js";
 import { createMediaPanel } from "./ui/media-panel.js";
+import { createPresentation } from "./ui/presentation.js";
 import { enhanceShownNotices, noticeLevel, showNotice } from "./ui/notices.js";
 import { createProgressBar } from "./ui/progress.js";
 import { createRecordingIndicator } from "./ui/recording.js";
@@ -36,7 +39,16 @@ const journal = createJournal({
   enqueue: (item) => uploader.enqueue(item),
   queuedKeys: () => uploader.keys(),
 });
-const devices = createDevices({ texts, notify: showNotice, onScreenChange: () => capture.syncScreen() });
+const devices = createDevices({
+  texts,
+  notify: showNotice,
+  onScreenChange: () => {
+    capture.syncScreen();
+    mesh.setScreen(devices.screenStream);
+    mediaChanged();
+  },
+  onToggle: () => mediaChanged(),
+});
 const capture = createCapture({
   roomId: config.roomId,
   devices,
@@ -44,6 +56,50 @@ const capture = createCapture({
   journal,
   onChange: (capturing) => (root.dataset.capturing = capturing ? "1" : "0"),
 });
+
+// --- the meeting: everyone's camera and microphone over the mesh, the participant list ----------
+const meeting = createMeeting({
+  isLeader: config.isLeader,
+  broadcast: !!config.broadcast,
+  devices,
+  onMute: (peer) => socket.command("mute", { peer }),
+});
+const mesh = createMesh({
+  send: (message) => socket.send(message),
+  iceServers: config.iceServers || [],
+  onChange: () => drawMeeting(),
+});
+meeting.setMesh(mesh);
+let myRole = config.role;
+
+function drawMeeting() {
+  meeting.render({
+    name: config.userName || "",
+    role: myRole,
+    sends: mesh.sends,
+    mic: devices.micOn,
+    cam: devices.camOn,
+  });
+}
+
+// This page's microphone, camera or screen changed: the others are told, the tiles redrawn.
+function mediaChanged() {
+  if (mesh.selfId && mesh.sends) {
+    const screen = devices.screenStream ? devices.screenStream.id : null;
+    socket.send({ type: "media_state", id: MESH_ID, mic: devices.micOn, cam: devices.camOn, screen });
+  }
+  drawMeeting();
+}
+
+function onRoster(message) {
+  if (!message.sends && devices.camStream) {
+    // A broadcast's viewer, or past the mesh's sender limit (a notice says which): nothing is sent.
+    devices.release();
+    mesh.setLocal(null);
+  }
+  mesh.handle(message);
+  mediaChanged();
+}
 
 // --- state and its views ----------------------------------------------------------------------
 const views = [
@@ -59,6 +115,7 @@ function dispatch(event) {
   const prev = state;
   state = reduce(state, event);
   if (state === prev) return;
+  if (state.role !== prev.role) myRole = state.role;
   if (state.ready) root.dataset.ready = "1";
   views.forEach((view) => view.render(state, prev));
   capture.follow(captureView(state));
@@ -79,6 +136,7 @@ function effects(message) {
       break;
     case "session_ended":
       showNotice(message.text, { level: "warning", code: "session_ended", sticky: true });
+      mesh.close();
       break;
     case "consent":
       // The person's own sockets in every room hear it; only this room's recording concerns this page.
@@ -86,18 +144,42 @@ function effects(message) {
       showNotice(message.text, { level: message.answer === "agree" ? "success" : "info", code: "consent" });
       break;
     case "error":
-      showNotice(message.error, { level: "error", code: "error" });
+      if (message.id === MESH_ID) console.warn("mesh:", message.error);
+      else showNotice(message.error, { level: "error", code: "error" });
+      break;
+    case "roster":
+      onRoster(message);
+      break;
+    case "mute_request":
+      // A host or moderator muted us; the button stays ours to unmute.
+      devices.setMic(false);
+      showNotice(message.text, { level: "info", code: "mesh_muted" });
+      break;
+    case "peer_joined":
+    case "peer_left":
+    case "peer_state":
+    case "signal":
+      mesh.handle(message);
       break;
     default:
       break;
   }
 }
 
+// --- what is presented from Media and Files (issue 11) ------------------------------------------
+const presentation = createPresentation({
+  config,
+  command: (type, extra) => socket.command(type, extra),
+  notify: showNotice,
+});
+window.roomPresentation = presentation; // the browser tests and bench/present_bench.py read its clock
+
 const socket = createSocket({
   path: config.wsPath,
   onMessage: (message) => {
     dispatch(message);
     effects(message);
+    presentation.handle(message); // "state", "presentation", "clock_probe": the stage's presented item
   },
   onStatus: (status) => {
     dispatch({ type: "connection", status });
@@ -127,6 +209,7 @@ if (config.isLeader) {
     closeButton: $("media-panel-close"),
     title: $("media-panel-title"),
     url: config.mediaPanelUrl,
+    onPresent: (entry) => socket.command("present_start", { entry }),
   });
   menu.item($("menu-record"), (opener) => startDlg.open(opener));
   menu.item($("menu-stop"), (opener) => stopDlg.open(opener));
@@ -146,6 +229,8 @@ enhanceShownNotices();
 views.forEach((view) => view.render(state, null));
 journal.recoverOrphans(); // the unfinished segments of pages gone before this one are queued
 devices.open().finally(() => {
+  mesh.setLocal(devices.camStream);
+  drawMeeting();
   socket.connect();
   uploader.pump(); // anything left from before a reload or a crash goes up now
 });

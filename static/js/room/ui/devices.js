@@ -1,5 +1,8 @@
 // This browser's camera, microphone and screen, and the toolbar buttons that switch them.
 // Someone without a camera or microphone still joins (and is recorded with what they have).
+// The one camera+microphone stream feeds both the recorder (capture.js) and the meeting's mesh
+// (mesh.js); switching the mic or camera off disables its track for both, and `onToggle` tells
+// the others. The stage itself is drawn by ui/meeting.js (newest share or presentation wins).
 
 import { $ } from "../dom.js";
 import { LABELS } from "./labels.js";
@@ -10,16 +13,13 @@ const CAMERA_ATTEMPTS = [
   { video: { width: 1280, height: 720 }, audio: false },
 ];
 
-export function createDevices({ texts, notify, onScreenChange = () => {} }) {
+export function createDevices({ texts, notify, onScreenChange = () => {}, onToggle = () => {} }) {
   let camStream = null;
   let screenStream = null;
   const mic = $("btn-mic");
   const cam = $("btn-cam");
   const share = $("btn-share");
   const shareLabel = share.querySelector(".tool-label");
-  const stage = $("stage");
-  const stageVideo = $("stage-video");
-  const stageEmpty = $("stage-empty");
 
   async function open() {
     for (const constraints of CAMERA_ATTEMPTS) {
@@ -39,20 +39,39 @@ export function createDevices({ texts, notify, onScreenChange = () => {} }) {
     if (!camStream) notify(texts.no_devices, { level: "warning", code: "no_devices" });
   }
 
-  function toggleTracks(kind, button) {
+  function setTracks(kind, on) {
     if (!camStream) return;
+    const button = kind === "audio" ? mic : cam;
     const tracks = kind === "audio" ? camStream.getAudioTracks() : camStream.getVideoTracks();
-    const on = button.getAttribute("aria-pressed") !== "true";
+    if (tracks.length === 0) return;
     tracks.forEach((t) => (t.enabled = on));
     button.setAttribute("aria-pressed", String(on));
     button.classList.toggle("tool-off", !on);
+    onToggle();
+  }
+
+  function toggleTracks(kind, button) {
+    setTracks(kind, button.getAttribute("aria-pressed") !== "true");
+  }
+
+  const isOn = (tracks) => tracks.length > 0 && tracks.some((t) => t.enabled && t.readyState === "live");
+
+  // Camera and microphone off for good on this page (a broadcast's viewer, a full mesh): nothing
+  // is sent or recorded, and the buttons say so.
+  function release() {
+    if (camStream) camStream.getTracks().forEach((t) => t.stop());
+    camStream = null;
+    $("self-video").srcObject = null;
+    for (const button of [mic, cam, share]) {
+      button.disabled = true;
+      button.setAttribute("aria-pressed", "false");
+      button.classList.add("tool-off");
+    }
+    stopSharing();
+    onToggle();
   }
 
   function showShared(stream) {
-    stageVideo.srcObject = stream;
-    stageVideo.hidden = !stream;
-    stageEmpty.hidden = !!stream;
-    stage.dataset.hasContent = stream ? "1" : "0";
     share.setAttribute("aria-pressed", String(!!stream));
     shareLabel.textContent = stream ? LABELS.stopSharing : LABELS.shareScreen;
   }
@@ -83,6 +102,14 @@ export function createDevices({ texts, notify, onScreenChange = () => {} }) {
 
   return {
     open,
+    release,
+    setMic: (on) => setTracks("audio", on),
+    get micOn() {
+      return !!camStream && isOn(camStream.getAudioTracks());
+    },
+    get camOn() {
+      return !!camStream && isOn(camStream.getVideoTracks());
+    },
     get camStream() {
       return camStream;
     },

@@ -21,4 +21,17 @@ export const LABELS = {
   panelFailed: "Media and Files could not be opened.",
   dismiss: "Dismiss",
   dismissNotice: "Dismiss notice",
+  // The meeting (ui/meeting.js): tiles, the participant list, the stage's screen shares.
+  you: "(you)",
+  micOn: "Microphone on",
+  micOff: "Microphone off",
+  cameraOn: "Camera on",
+  cameraOff: "Camera off",
+  viewer: "Watching",
+  notSending: "Camera and mic off",
+  mute: "Mute",
+  people: (count) => `People (${count})`,
+  cameraOf: (name) => `Camera of ${name}`,
+  screenOf: (name) => `Screen shared by ${name}`,
+  yourScreen: "Your shared screen",
 };

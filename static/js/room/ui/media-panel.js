@@ -35,7 +35,8 @@ export function panelPostUrl(action) {
   return action + (action.includes("?") ? "&" : "?") + "panel=1";
 }
 
-export function createMediaPanel({ panel, body, closeButton, title, url }) {
+// `onPresent(entryId)`: a row's "Present" button was pressed (the room page puts it on the stage).
+export function createMediaPanel({ panel, body, closeButton, title, url, onPresent = null }) {
   let returnTo = null;
 
   async function load(href, init = {}) {
@@ -57,6 +58,13 @@ export function createMediaPanel({ panel, body, closeButton, title, url }) {
   }
 
   body.addEventListener("click", (e) => {
+    const present = e.target.closest("[data-present-entry]");
+    if (present && onPresent) {
+      e.preventDefault();
+      onPresent(Number(present.dataset.presentEntry));
+      close(); // the stage is what they want to see now
+      return;
+    }
     const link = e.target.closest("[data-panel-href]");
     if (!link) return;
     e.preventDefault();

@@ -1,0 +1,255 @@
+// The live meeting's WebRTC mesh (issue 11): a peer connection to each other socket of the
+// session with which this page exchanges media (one of the two sends). Signalling goes over the
+// room's socket (rooms/consumers.py relays it to the one peer named, meetings/signalling.py checks it).
+//
+// The one small interface a media server (SFU) would replace later:
+//   const mesh = createMesh({ send, iceServers, onChange });
+//   mesh.handle(message)      the socket's roster, peer_joined, peer_left, peer_state and signal events
+//   mesh.setLocal(stream)     camera + microphone (the same stream the recorder records)
+//   mesh.setScreen(stream)    a shared screen, or null
+//   mesh.peers                Map peerId -> {id, info, streams: Map streamId -> MediaStream, connection}
+//   onChange(mesh)            called whenever peers, their streams or their state change
+//
+// "Perfect negotiation" (W3C WebRTC 1.0, section 10.7): either side may (re)negotiate at any time;
+// in a collision the polite side (the lower peer id) rolls back and takes the other's offer. ICE
+// is restarted when a connection fails. A page that reconnects gets a new peer id and a new
+// roster, and rebuilds every connection from it.
+
+export const MESH_ID = "mesh";
+// A connection not up this long after it was made (or last retried) is negotiated again: an offer
+// or answer lost on the way (a peer that was briefly gone from the roster) must not leave a tile dark.
+export const RETRY_MS = 8000;
+
+export function createMesh({ send, iceServers = [], onChange = () => {} }) {
+  const peers = new Map();
+  let selfId = null;
+  let sends = false;
+  let local = null;
+  let screen = null;
+  let changeQueued = false;
+
+  const mesh = {
+    get selfId() {
+      return selfId;
+    },
+    get sends() {
+      return sends;
+    },
+    peers,
+    handle,
+    setLocal,
+    setScreen,
+    close: () => [...peers.keys()].forEach(drop),
+  };
+
+  function changed() {
+    // Many events come at once (a roster, a burst of tracks): one redraw for them.
+    if (changeQueued) return;
+    changeQueued = true;
+    queueMicrotask(() => {
+      changeQueued = false;
+      onChange(mesh);
+    });
+  }
+
+  // id "mesh": an error the server answers (a peer that left while its candidates were on their
+  // way) is the mesh's business, not a notice for the person (main.js).
+  function signal(peer, kind, extra) {
+    send({ type: "signal", id: MESH_ID, to: peer.id, kind, ...extra });
+  }
+
+  function ensure(id, info) {
+    let peer = peers.get(id);
+    if (!peer) {
+      peer = { id, info: info || null, pc: null, streams: new Map(), senders: new Map(), connection: "new" };
+      peers.set(id, peer);
+    } else if (info) {
+      peer.info = { ...peer.info, ...info };
+    }
+    return peer;
+  }
+
+  function drop(id) {
+    const peer = peers.get(id);
+    if (!peer) return;
+    peers.delete(id);
+    if (peer.pc) peer.pc.close();
+    changed();
+  }
+
+  // Local tracks go to every connection; a track already sent is not added twice.
+  function attach(peer) {
+    if (!peer.pc || !sends) return;
+    const wanted = new Map();
+    for (const stream of [local, screen]) {
+      if (stream) stream.getTracks().forEach((track) => wanted.set(track.id, { track, stream }));
+    }
+    for (const [trackId, sender] of peer.senders) {
+      if (!wanted.has(trackId)) {
+        peer.pc.removeTrack(sender);
+        peer.senders.delete(trackId);
+      }
+    }
+    for (const [trackId, { track, stream }] of wanted) {
+      if (!peer.senders.has(trackId)) peer.senders.set(trackId, peer.pc.addTrack(track, stream));
+    }
+  }
+
+  function connect(peer) {
+    if (peer.pc) return peer.pc;
+    const pc = new RTCPeerConnection({ iceServers });
+    Object.assign(peer, { pc, polite: selfId < peer.id, makingOffer: false, ignoreOffer: false, tried: Date.now() });
+    pc.onnegotiationneeded = async () => {
+      try {
+        peer.makingOffer = true;
+        await pc.setLocalDescription();
+        signal(peer, "offer", { sdp: pc.localDescription.sdp });
+      } catch (err) {
+        console.warn("mesh: offer failed", err);
+      } finally {
+        peer.makingOffer = false;
+      }
+    };
+    pc.onicecandidate = ({ candidate }) => {
+      if (candidate && candidate.candidate) signal(peer, "candidate", { candidate: candidate.toJSON() });
+    };
+    pc.ontrack = ({ track, streams }) => {
+      const stream = streams[0] || new MediaStream([track]);
+      peer.streams.set(stream.id, stream);
+      stream.onremovetrack = () => {
+        if (stream.getTracks().length === 0) peer.streams.delete(stream.id);
+        changed();
+      };
+      track.onunmute = changed;
+      changed();
+    };
+    pc.onconnectionstatechange = () => {
+      peer.connection = pc.connectionState;
+      if (pc.connectionState === "failed") pc.restartIce();
+      changed();
+    };
+    pc.oniceconnectionstatechange = () => {
+      if (pc.iceConnectionState === "failed") pc.restartIce();
+    };
+    attach(peer);
+    return pc;
+  }
+
+  async function onSignal(message) {
+    const peer = ensure(message.from_peer);
+    const pc = connect(peer);
+    try {
+      if (message.kind === "candidate") {
+        try {
+          await pc.addIceCandidate(message.candidate);
+        } catch (err) {
+          if (!peer.ignoreOffer) throw err;
+        }
+        return;
+      }
+      const offer = message.kind === "offer";
+      const collision = offer && (peer.makingOffer || pc.signalingState !== "stable");
+      peer.ignoreOffer = !peer.polite && collision;
+      if (peer.ignoreOffer) return;
+      await pc.setRemoteDescription({ type: message.kind, sdp: message.sdp });
+      if (offer) {
+        await pc.setLocalDescription();
+        signal(peer, "answer", { sdp: pc.localDescription.sdp });
+      }
+    } catch (err) {
+      console.warn("mesh: signalling failed", err);
+    }
+  }
+
+  // Who offers first, to spare a collision on every join: a newcomer that sends offers to everyone;
+  // one that does not (a broadcast viewer) is offered to by those who send.
+  function onRoster(message) {
+    if (selfId !== message.peer_id) [...peers.keys()].forEach(drop);
+    selfId = message.peer_id;
+    sends = !!message.sends;
+    const present = new Set(message.peers.map((info) => info.peer));
+    [...peers.keys()].filter((id) => !present.has(id)).forEach(drop);
+    for (const info of message.peers) {
+      const peer = ensure(info.peer, info);
+      if (sends) connect(peer);
+    }
+    changed();
+  }
+
+  function onJoined(info) {
+    if (!selfId || info.peer === selfId) return;
+    const peer = ensure(info.peer, info);
+    if (sends && !info.sends) connect(peer);
+    changed();
+  }
+
+  function handle(message) {
+    switch (message.type) {
+      case "roster":
+        onRoster(message);
+        break;
+      case "peer_joined":
+        onJoined(message.peer);
+        break;
+      case "peer_left":
+        drop(message.peer_id);
+        break;
+      case "peer_state": {
+        const peer = peers.get(message.peer_id);
+        if (peer && peer.info) {
+          peer.info = { ...peer.info, mic: message.mic, cam: message.cam, screen: message.screen };
+          changed();
+        }
+        break;
+      }
+      case "signal":
+        onSignal(message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  async function retry(peer) {
+    const pc = peer.pc;
+    peer.tried = Date.now();
+    try {
+      if (pc.signalingState === "have-local-offer") await pc.setLocalDescription({ type: "rollback" });
+      pc.restartIce(); // a new offer (negotiationneeded), with fresh ICE credentials
+    } catch (err) {
+      console.warn("mesh: retry failed", err);
+    }
+  }
+
+  const watchdog = setInterval(() => {
+    for (const peer of peers.values()) {
+      if (!peer.pc || peer.pc.connectionState === "connected" || peer.pc.connectionState === "closed") continue;
+      if (Date.now() - peer.tried >= RETRY_MS) retry(peer);
+    }
+  }, RETRY_MS / 4);
+  if (watchdog.unref) watchdog.unref(); // Node (tests/js): the timer must not keep the process alive
+
+  function setLocal(stream) {
+    local = stream;
+    peers.forEach(attach);
+  }
+
+  function setScreen(stream) {
+    screen = stream;
+    peers.forEach(attach);
+  }
+
+  return mesh;
+}
+
+// A peer's streams, told apart by the screen's stream id the peer announced (peer_state.screen).
+export function peerStreams(peer) {
+  const screenId = peer.info ? peer.info.screen : null;
+  let camera = null;
+  let screen = null;
+  for (const stream of peer.streams.values()) {
+    if (screenId && stream.id === screenId) screen = stream;
+    else if (!camera) camera = stream;
+  }
+  return { camera, screen };
+}

@@ -1,0 +1,345 @@
+// The meeting as people see it (issue 11): a tile per participant (name, microphone and camera
+// state, a speaking indicator from the audio level), the participant list with roles, count and
+// the leaders' "Mute", and the stage's screen shares. Drawn from the mesh (mesh.js) and this
+// page's own devices; names are shown live only (the recording never shows them).
+//
+// Layout (static/css/app.css): a gallery while the stage is empty (#tiles[data-count] sets the
+// grid), the stage large with a strip of tiles when #stage[data-has-content="1"].
+// The stage holds one item, the most recently started: a screen share (here) or a presentation
+// (ui of the presentations, which sets data-stage-kind="presentation"); each side says when it
+// starts or stops with a `room:stage` CustomEvent {kind, active} on document and yields to the other.
+
+import { $ } from "../dom.js";
+import { peerStreams } from "../mesh.js";
+import { LABELS } from "./labels.js";
+
+const ROLES = { host: "Host", moderator: "Moderator", participant: "Participant" };
+const SPEAKING_LEVEL = 0.03; // RMS of the analyser's samples (0..1): above it, someone is talking
+const METER_MS = 150;
+const MIC_OFF_SVG =
+  '<svg viewBox="0 0 24 24" width="14" height="14" fill="none" stroke="currentColor" stroke-width="2" ' +
+  'stroke-linecap="round"><rect x="9" y="3" width="6" height="11" rx="3"/><path d="M5 11a7 7 0 0 0 ' +
+  '14 0M12 18v3M4 4l16 16"/></svg>';
+
+// Audio levels with WebAudio analysers, one per stream that has a microphone track.
+function createLevels() {
+  let ctx = null;
+  const meters = new Map();
+
+  function context() {
+    if (!ctx) {
+      try {
+        ctx = new AudioContext();
+      } catch (err) {
+        return null;
+      }
+    }
+    if (ctx.state === "suspended") ctx.resume().catch(() => {});
+    return ctx;
+  }
+
+  function unwatch(key) {
+    const meter = meters.get(key);
+    if (!meter) return;
+    meter.source.disconnect();
+    meters.delete(key);
+  }
+
+  function watch(key, stream) {
+    const meter = meters.get(key);
+    const track = stream ? stream.getAudioTracks()[0] : null;
+    if (meter && meter.track === track) return;
+    unwatch(key);
+    const audio = context();
+    if (!track || !audio) return;
+    const source = audio.createMediaStreamSource(new MediaStream([track]));
+    const analyser = audio.createAnalyser();
+    analyser.fftSize = 512;
+    source.connect(analyser);
+    meters.set(key, { track, source, analyser, data: new Uint8Array(analyser.fftSize) });
+  }
+
+  function level(key) {
+    const meter = meters.get(key);
+    if (!meter) return 0;
+    meter.analyser.getByteTimeDomainData(meter.data);
+    let sum = 0;
+    for (const v of meter.data) sum += ((v - 128) / 128) ** 2;
+    return Math.sqrt(sum / meter.data.length);
+  }
+
+  return { watch, unwatch, level, resume: context, keys: () => [...meters.keys()] };
+}
+
+// Browsers may refuse to play sound before the person has used the page: play muted, and unmute
+// at their first click or key.
+const silenced = new Set();
+function play(video) {
+  const attempt = video.play();
+  if (attempt && attempt.catch) {
+    attempt.catch(() => {
+      video.muted = true;
+      silenced.add(video);
+      video.play().catch(() => {});
+    });
+  }
+}
+function unsilence() {
+  silenced.forEach((video) => (video.muted = false));
+  silenced.clear();
+}
+if (typeof document !== "undefined") {
+  document.addEventListener("click", unsilence, true);
+  document.addEventListener("keydown", unsilence, true);
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function initial(name) {
+  return (name || "?").trim().slice(0, 1).toUpperCase() || "?";
+}
+
+function remoteTile(id) {
+  const figure = el("figure", "tile tile-remote");
+  figure.dataset.peer = id;
+  const video = el("video");
+  video.autoplay = true;
+  video.playsInline = true;
+  const nocam = el("div", "tile-nocam");
+  nocam.hidden = true;
+  const avatar = el("span", "avatar avatar-lg");
+  avatar.setAttribute("aria-hidden", "true");
+  nocam.append(avatar, el("span", "", LABELS.cameraOff));
+  const caption = el("figcaption");
+  const micOff = el("span", "tile-mic-off");
+  micOff.innerHTML = MIC_OFF_SVG;
+  micOff.setAttribute("role", "img");
+  micOff.setAttribute("aria-label", LABELS.micOff);
+  micOff.hidden = true;
+  caption.append(micOff, el("span", "tile-name"));
+  figure.append(video, nocam, caption);
+  return figure;
+}
+
+export function createMeeting({ isLeader, broadcast, devices, onMute }) {
+  const tiles = $("tiles");
+  const selfTile = tiles.querySelector(".tile-self");
+  const stage = $("stage");
+  const stageVideo = $("stage-video");
+  const stageEmpty = $("stage-empty");
+  const peopleButton = $("btn-people");
+  const peopleCount = $("people-count");
+  const panel = $("people-panel");
+  const panelTitle = $("people-panel-title");
+  const list = $("people-list");
+  const levels = createLevels();
+  const shareSeen = new Map(); // share key -> when this page first saw it (newest wins the stage)
+  let mesh = null;
+  let presentationSince = 0; // the presentations' stage item, while active
+  let stageShown = null; // the share key on the stage
+  let returnTo = null;
+
+  // --- the participant list -------------------------------------------------------------------
+  function openPanel(opener = document.activeElement) {
+    returnTo = opener;
+    panel.hidden = false;
+    peopleButton.setAttribute("aria-expanded", "true");
+    panelTitle.focus();
+  }
+  function closePanel() {
+    if (panel.hidden) return;
+    panel.hidden = true;
+    peopleButton.setAttribute("aria-expanded", "false");
+    if (returnTo && returnTo.isConnected) returnTo.focus();
+    returnTo = null;
+  }
+  peopleButton.addEventListener("click", (e) => (panel.hidden ? openPanel(e.currentTarget) : closePanel()));
+  $("people-panel-close").addEventListener("click", closePanel);
+  panel.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      closePanel();
+    }
+  });
+  list.addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-mute]");
+    if (button) onMute(button.dataset.mute);
+  });
+
+  function person(info, self) {
+    const item = el("li", "person");
+    item.dataset.peer = info.peer || "self";
+    item.dataset.role = info.role;
+    const name = el("span", "person-name", info.name);
+    if (self) name.append(el("span", "muted", ` ${LABELS.you}`));
+    const facts = [ROLES[info.role] || info.role];
+    if (info.sends) {
+      facts.push(info.mic ? LABELS.micOn : LABELS.micOff, info.cam ? LABELS.cameraOn : LABELS.cameraOff);
+    } else {
+      facts.push(broadcast ? LABELS.viewer : LABELS.notSending);
+    }
+    const details = el("span", "person-facts", facts.join(" · "));
+    const text = el("div", "person-text");
+    text.append(name, details);
+    item.append(el("span", "avatar", initial(info.name)), text);
+    item.firstChild.setAttribute("aria-hidden", "true");
+    if (isLeader && !self && info.sends && info.mic) {
+      const mute = el("button", "btn btn-ghost person-mute", LABELS.mute);
+      mute.type = "button";
+      mute.dataset.mute = info.peer;
+      mute.setAttribute("aria-label", `${LABELS.mute} ${info.name}`);
+      item.append(mute);
+    }
+    return item;
+  }
+
+  // --- the stage: screen shares ---------------------------------------------------------------
+  function shares() {
+    const found = [];
+    if (devices.screenStream) found.push({ key: `self:${devices.screenStream.id}`, stream: devices.screenStream });
+    if (mesh) {
+      for (const peer of mesh.peers.values()) {
+        const { screen } = peerStreams(peer);
+        if (screen && peer.info && peer.info.screen) found.push({ key: `${peer.id}:${screen.id}`, stream: screen, peer });
+      }
+    }
+    const now = performance.now();
+    found.forEach((share) => shareSeen.has(share.key) || shareSeen.set(share.key, now));
+    const live = new Set(found.map((share) => share.key));
+    [...shareSeen.keys()].filter((key) => !live.has(key)).forEach((key) => shareSeen.delete(key));
+    return found.sort((a, b) => shareSeen.get(b.key) - shareSeen.get(a.key));
+  }
+
+  function renderStage() {
+    const newest = shares()[0] || null;
+    const screenWins = newest && (!presentationSince || shareSeen.get(newest.key) > presentationSince);
+    const shown = screenWins ? newest.key : null;
+    if (screenWins) {
+      if (stageVideo.srcObject !== newest.stream) stageVideo.srcObject = newest.stream;
+      stageVideo.setAttribute(
+        "aria-label",
+        newest.peer ? LABELS.screenOf(newest.peer.info.name) : LABELS.yourScreen,
+      );
+      stageVideo.hidden = false;
+      stage.dataset.hasContent = "1";
+      stage.dataset.stageKind = "screen";
+    } else {
+      stageVideo.hidden = true;
+      stageVideo.srcObject = null;
+      if (presentationSince) {
+        stage.dataset.hasContent = "1";
+        stage.dataset.stageKind = "presentation";
+      } else {
+        stage.dataset.hasContent = "0";
+        delete stage.dataset.stageKind;
+      }
+    }
+    stageEmpty.hidden = stage.dataset.hasContent === "1";
+    if (shown !== stageShown) {
+      stageShown = shown;
+      document.dispatchEvent(new CustomEvent("room:stage", { detail: { kind: "screen", active: !!shown } }));
+    }
+  }
+
+  document.addEventListener("room:stage", (e) => {
+    const detail = e.detail || {};
+    if (detail.kind !== "presentation") return;
+    presentationSince = detail.active ? performance.now() : 0;
+    renderStage();
+    layout();
+  });
+
+  // --- tiles ------------------------------------------------------------------------------------
+  function layout() {
+    const count = tiles.querySelectorAll(".tile:not([hidden])").length;
+    const cols = count <= 1 ? 1 : count <= 4 ? 2 : count <= 9 ? 3 : 4;
+    tiles.dataset.count = String(count);
+    tiles.style.setProperty("--cols", String(cols));
+    tiles.style.setProperty("--rows", String(Math.max(1, Math.ceil(count / cols))));
+  }
+
+  function renderSelf(selfInfo) {
+    selfTile.dataset.mic = selfInfo.mic ? "1" : "0";
+    selfTile.dataset.cam = selfInfo.cam ? "1" : "0";
+    selfTile.hidden = broadcast && !selfInfo.sends;
+    let micOff = selfTile.querySelector(".tile-mic-off");
+    if (!micOff) {
+      micOff = el("span", "tile-mic-off");
+      micOff.innerHTML = MIC_OFF_SVG;
+      micOff.setAttribute("role", "img");
+      micOff.setAttribute("aria-label", LABELS.micOff);
+      selfTile.querySelector("figcaption").prepend(micOff);
+    }
+    micOff.hidden = selfInfo.mic;
+    const video = $("self-video");
+    const hasVideo = !!devices.camStream && devices.camStream.getVideoTracks().length > 0;
+    video.hidden = !hasVideo || !selfInfo.cam;
+    $("self-nocam").hidden = !video.hidden;
+    levels.watch("self", selfInfo.mic ? devices.camStream : null);
+  }
+
+  function renderPeer(peer) {
+    let figure = tiles.querySelector(`.tile-remote[data-peer="${peer.id}"]`);
+    if (!figure) {
+      figure = remoteTile(peer.id);
+      tiles.append(figure);
+    }
+    const info = peer.info || { name: "", mic: false, cam: false, sends: true };
+    const { camera } = peerStreams(peer);
+    const video = figure.querySelector("video");
+    if (video.srcObject !== camera) {
+      video.srcObject = camera;
+      if (camera) play(video);
+    }
+    const camOn = !!camera && info.cam && camera.getVideoTracks().length > 0;
+    video.classList.toggle("tile-video-off", !camOn); // still playing: its sound is heard
+    figure.querySelector(".tile-nocam").hidden = camOn;
+    figure.querySelector(".avatar").textContent = initial(info.name);
+    figure.querySelector(".tile-name").textContent = info.name;
+    figure.querySelector(".tile-mic-off").hidden = !!info.mic;
+    video.setAttribute("aria-label", LABELS.cameraOf(info.name));
+    figure.dataset.mic = info.mic ? "1" : "0";
+    figure.dataset.cam = info.cam ? "1" : "0";
+    figure.dataset.connection = peer.connection;
+    figure.hidden = broadcast && !info.sends;
+    levels.watch(peer.id, info.mic ? camera : null);
+  }
+
+  function render(selfInfo) {
+    const peers = mesh ? [...mesh.peers.values()].filter((peer) => peer.info) : [];
+    const ids = new Set(peers.map((peer) => peer.id));
+    tiles.querySelectorAll(".tile-remote").forEach((figure) => {
+      if (!ids.has(figure.dataset.peer)) {
+        levels.unwatch(figure.dataset.peer);
+        figure.remove();
+      }
+    });
+    renderSelf(selfInfo);
+    peers.forEach(renderPeer);
+    const everyone = [{ ...selfInfo, peer: mesh ? mesh.selfId : null }, ...peers.map((peer) => peer.info)];
+    list.replaceChildren(...everyone.map((info, i) => person(info, i === 0)));
+    peopleCount.textContent = String(everyone.length);
+    panelTitle.textContent = LABELS.people(everyone.length);
+    renderStage();
+    layout();
+  }
+
+  // The speaking indicator: a ring on the tile while its sound is above the threshold.
+  setInterval(() => {
+    for (const key of levels.keys()) {
+      const figure = key === "self" ? selfTile : tiles.querySelector(`.tile-remote[data-peer="${key}"]`);
+      if (figure) figure.dataset.speaking = levels.level(key) > SPEAKING_LEVEL ? "1" : "0";
+    }
+  }, METER_MS);
+
+  return {
+    render,
+    setMesh: (value) => (mesh = value),
+    renderStage,
+  };
+}

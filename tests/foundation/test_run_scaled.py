@@ -1,0 +1,187 @@
+"""The run command with more of a kind (issue 14): `scripts/run.py --web 2 --workers 2 --concurrency 1`.
+
+A real run, as test_run_processes.py starts it (SQLite, the bundled Redis): both Daphne processes
+answer and share sign-ins, a room's notice sent through one reaches a socket on the other, and
+both media workers compose windows of one recording. The sweep, hooks and beat stay one each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+from tests.conftest import free_port
+from tests.foundation.test_run_processes import ROOT, login, run_command, task_events
+
+pytestmark = pytest.mark.processes
+
+
+@pytest.fixture(scope="module")
+def scaled(tmp_path_factory) -> Iterator[dict]:
+    args = ("--web", "2", "--workers", "2", "--concurrency", "1")
+    with run_command(tmp_path_factory.mktemp("run-scaled"), *args, ports=2) as run:
+        run["url2"] = f"http://127.0.0.1:{run['port'] + 1}"
+        yield run
+
+
+def test_banner_names_every_address_and_each_process_once(scaled) -> None:
+    text = scaled["log"].read_text()
+    assert f"Meetings is running at {scaled['url']}/" in text, text[-3000:]
+    assert f"and at {scaled['url2']}/ (web2)" in text
+    assert "2 media workers share the media queue" in text
+    deadline = time.monotonic() + 180  # each process prints its first line when it is up (slowly, when loaded)
+    expected = {"web1", "web2", "worker1", "worker2", "sweep", "hooks", "beat"}
+    while not expected <= (names := set(re.findall(r"^(\w+)\s+\| ", text, re.M))) and time.monotonic() < deadline:
+        time.sleep(1)
+        text = scaled["log"].read_text()
+    assert expected <= names, names
+    assert not {"web", "worker", "web3", "worker3"} & names, names
+
+
+def test_both_daphnes_answer_and_share_sign_ins(scaled) -> None:
+    for base in (scaled["url"], scaled["url2"]):
+        page = httpx.get(base + "/login/", timeout=10)
+        assert page.status_code == 200 and "Sign in" in page.text
+    with login(scaled["url"], "host") as client:
+        # The browser's cookie is the host's, whatever the port: the other process knows the session.
+        other = httpx.get(scaled["url2"] + "/", cookies={"sessionid": client.cookies["sessionid"]}, timeout=10)
+        assert other.status_code == 200 and "Weekly planning" in other.text
+
+
+def test_a_notice_sent_through_one_daphne_reaches_a_socket_on_the_other(scaled) -> None:
+    with login(scaled["url"], "host") as host, login(scaled["url2"], "participant") as guest:
+        page = host.get("/")
+        room_id = int(re.search(r'href="/rooms/(\d+)/"[^>]*>\s*Weekly planning', page.text, re.S).group(1))
+        host_cookie, guest_cookie = host.cookies["sessionid"], guest.cookies["sessionid"]
+
+    async def meet() -> list[str]:  # the message types the guest received
+        def connect(base: str, cookie: str) -> websockets.connect:
+            return websockets.connect(
+                base.replace("http", "ws", 1) + f"/ws/rooms/{room_id}/",
+                origin=websockets.Origin(base),
+                additional_headers={"Cookie": f"sessionid={cookie}"},
+                open_timeout=30,
+            )
+
+        async with connect(scaled["url"], host_cookie) as host_ws, connect(scaled["url2"], guest_cookie) as guest_ws:
+            for ws in (host_ws, guest_ws):  # joined: the state arrived
+                while json.loads(await asyncio.wait_for(ws.recv(), 30)).get("type") != "state":
+                    pass
+            # Ending the session (no recording left behind for the media test): the guest hears it.
+            await host_ws.send(json.dumps({"type": "end_session", "id": 1}))
+            heard: list[str] = []
+            deadline = time.monotonic() + 30
+            while "session_ended" not in heard and time.monotonic() < deadline:
+                message = json.loads(await asyncio.wait_for(guest_ws.recv(), 30))
+                heard.append(message.get("type", ""))
+            return heard
+
+    assert "session_ended" in asyncio.run(meet())
+
+
+def queue_four_windows() -> None:
+    """Run in the run command's environment: a stopped recording of 40 s, four windows to compose."""
+    from meetings.services import seed_demo
+    from tests.conftest import DEMO_PASSWORD
+    from tests.pipeline.conftest import Part, build_recording
+
+    demo = seed_demo(password=DEMO_PASSWORD)
+    build_recording(demo, [Part("host", "blue", start=0.0, count=8, length=5.0)], stop_at=40.0)
+
+
+def test_both_media_workers_compose_windows_of_one_recording(scaled) -> None:
+    subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); from {__name__} import queue_four_windows as q; q()"],
+        cwd=ROOT,
+        env=scaled["env"] | {"DJANGO_SETTINGS_MODULE": "config.settings"},
+        check=True,
+        timeout=600,  # eight real WebM segments made with PyAV: minutes on a loaded machine
+    )
+    compose = "recordings.tasks.compose_window"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        done = task_events(scaled["log"].read_text(), compose, "succeeded")
+        if len(done) >= 4:
+            break
+        time.sleep(1)
+    else:
+        pytest.fail("the media workers never composed all four windows:\n" + scaled["log"].read_text()[-3000:])
+    # One process each (--concurrency 1), prefetch 1 and acks late: a busy worker takes no second window.
+    assert {who for who, _ in done} == {"worker1", "worker2"}, done
+    sweeps = task_events(scaled["log"].read_text(), "recordings.tasks.sweep_recordings", "succeeded")
+    assert sweeps and {who for who, _ in sweeps} == {"sweep"}
+
+
+def nginx_in_front(tmp: Path, ports: list[int]) -> tuple[subprocess.Popen[bytes], int]:
+    """deploy/nginx.conf as documented, its upstream pointed at `ports`, on plain HTTP (no certificate here)."""
+    site = (ROOT / "deploy" / "nginx.conf").read_text()
+    listen = free_port()
+    site = re.sub(r"    server 127\.0\.0\.1:800\d[^\n]*\n", "", site)
+    site = site.replace(
+        "upstream liverec_web {\n",
+        "upstream liverec_web {\n" + "".join(f"    server 127.0.0.1:{port};\n" for port in ports),
+    )
+    site = re.sub(r"listen 443 ssl[^\n]*\n", f"listen 127.0.0.1:{listen};\n", site)
+    site = re.sub(r"\n\s*ssl_certificate[^\n]*", "", site)
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
+    (tmp / "site.conf").write_text(site)
+    temp = " ".join(f"{kind}_temp_path {tmp / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    (tmp / "nginx.conf").write_text(
+        f"daemon off; pid {tmp / 'nginx.pid'}; error_log {tmp / 'error.log'};\n"
+        f"events {{}}\nhttp {{ access_log {tmp / 'access.log'}; {temp} include {tmp / 'site.conf'}; }}\n"
+    )
+    proc = subprocess.Popen([NGINX, "-c", str(tmp / "nginx.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{listen}/login/", timeout=30)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    return proc, listen
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+@pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed (apt-get install nginx-light)")
+def test_one_address_in_front_of_both_through_the_documented_nginx(scaled, tmp_path) -> None:
+    proc, port = nginx_in_front(tmp_path, [scaled["port"], scaled["port"] + 1])
+    front = f"http://127.0.0.1:{port}"
+    try:
+        with login(scaled["url"], "participant") as client:
+            cookie = client.cookies["sessionid"]
+        # Several requests: least_conn spreads them over both Daphnes, and each knows the session.
+        for _ in range(4):
+            page = httpx.get(front + "/", cookies={"sessionid": cookie}, timeout=60)
+            assert page.status_code == 200 and "Weekly planning" in page.text
+        room_id = int(re.search(r'href="/rooms/(\d+)/"[^>]*>\s*Weekly planning', page.text, re.S).group(1))
+        assert httpx.get(front + "/static/css/app.css", timeout=60).status_code in {200, 404}  # alias: no collectstatic
+
+        async def join_through_the_proxy() -> dict:
+            async with websockets.connect(
+                front.replace("http", "ws", 1) + f"/ws/rooms/{room_id}/",
+                origin=websockets.Origin(front),
+                additional_headers={"Cookie": f"sessionid={cookie}"},
+                open_timeout=30,
+            ) as ws:  # the upgrade passed through nginx
+                while True:
+                    message = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                    if message.get("type") == "state":
+                        return message
+
+        assert asyncio.run(join_through_the_proxy())["role"] == "participant"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)

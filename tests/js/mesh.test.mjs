@@ -1,0 +1,127 @@
+// The mesh's negotiation decisions (static/js/room/mesh.js) under Node's test runner, with a
+// stand-in RTCPeerConnection that records what the mesh asks of it. The real thing is exercised
+// by tests/browser/test_meeting_browser.py; this pins who offers, who yields, and the roster rules.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { createMesh, peerStreams } from "../../static/js/room/mesh.js";
+
+class FakePC {
+  static all = [];
+  constructor() {
+    this.tracks = [];
+    this.signalingState = "stable";
+    this.remote = [];
+    this.closed = false;
+    FakePC.all.push(this);
+  }
+  addTrack(track, stream) {
+    const sender = { track, stream };
+    this.tracks.push(sender);
+    if (!this.queued) {
+      // As browsers do: one negotiationneeded for the tracks added in one task.
+      this.queued = true;
+      queueMicrotask(() => {
+        this.queued = false;
+        if (this.onnegotiationneeded) this.onnegotiationneeded();
+      });
+    }
+    return sender;
+  }
+  removeTrack(sender) {
+    this.tracks = this.tracks.filter((s) => s !== sender);
+  }
+  async setLocalDescription() {
+    const type = this.signalingState === "have-remote-offer" ? "answer" : "offer";
+    this.localDescription = { type, sdp: `v=0 ${type}` };
+    this.signalingState = type === "offer" ? "have-local-offer" : "stable";
+  }
+  async setRemoteDescription(description) {
+    this.remote.push(description.type);
+    this.signalingState = description.type === "offer" ? "have-remote-offer" : "stable";
+  }
+  async addIceCandidate() {}
+  restartIce() {}
+  close() {
+    this.closed = true;
+  }
+}
+globalThis.RTCPeerConnection = FakePC;
+
+const track = (id) => ({ id, kind: "video" });
+const stream = (id, ...tracks) => ({ id, getTracks: () => tracks });
+const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+function setup() {
+  FakePC.all = [];
+  const sent = [];
+  const mesh = createMesh({ send: (m) => sent.push(m) });
+  mesh.setLocal(stream("cam", track("v"), track("a")));
+  return { mesh, sent };
+}
+
+const info = (peer, sends = true) => ({ peer, name: peer, role: "participant", sends, mic: true, cam: true });
+
+test("a newcomer that sends offers to everyone in the roster, with its camera and microphone", async () => {
+  const { mesh, sent } = setup();
+  mesh.handle({ type: "roster", peer_id: "b".repeat(16), sends: true, peers: [info("a".repeat(16)), info("c".repeat(16))] });
+  await flush();
+  assert.equal(FakePC.all.length, 2);
+  assert.deepEqual(FakePC.all.map((pc) => pc.tracks.length), [2, 2]);
+  const offers = sent.filter((m) => m.kind === "offer");
+  assert.deepEqual(offers.map((m) => m.to).sort(), ["a".repeat(16), "c".repeat(16)]);
+  assert.ok(sent.every((m) => m.type === "signal" && m.id === "mesh"));
+});
+
+test("those already there wait for the newcomer's offer, and answer it", async () => {
+  const { mesh, sent } = setup();
+  mesh.handle({ type: "roster", peer_id: "a".repeat(16), sends: true, peers: [] });
+  mesh.handle({ type: "peer_joined", peer: info("b".repeat(16)) });
+  await flush();
+  assert.equal(FakePC.all.length, 0); // no connection (and no colliding offer) before theirs
+  mesh.handle({ type: "signal", from_peer: "b".repeat(16), kind: "offer", sdp: "v=0 offer" });
+  await flush();
+  assert.equal(FakePC.all.length, 1);
+  assert.ok(sent.some((m) => m.kind === "answer" && m.to === "b".repeat(16)));
+});
+
+test("a viewer who does not send is offered to by those who send", async () => {
+  const { mesh, sent } = setup();
+  mesh.handle({ type: "roster", peer_id: "a".repeat(16), sends: true, peers: [] });
+  mesh.handle({ type: "peer_joined", peer: info("b".repeat(16), false) });
+  await flush();
+  assert.ok(sent.some((m) => m.kind === "offer" && m.to === "b".repeat(16)));
+});
+
+test("in a collision the impolite side (higher id) ignores the offer, the polite one takes it", async () => {
+  for (const [self, other, takes] of [["b".repeat(16), "a".repeat(16), false], ["a".repeat(16), "b".repeat(16), true]]) {
+    const { mesh, sent } = setup();
+    mesh.handle({ type: "roster", peer_id: self, sends: true, peers: [info(other)] });
+    await flush(); // our own offer is out: have-local-offer
+    mesh.handle({ type: "signal", from_peer: other, kind: "offer", sdp: "v=0 offer" });
+    await flush();
+    const [pc] = FakePC.all;
+    assert.equal(pc.remote.includes("offer"), takes, self);
+    assert.equal(sent.some((m) => m.kind === "answer"), takes, self);
+  }
+});
+
+test("a peer that leaves is closed and forgotten; a new own id rebuilds everything", async () => {
+  const { mesh } = setup();
+  mesh.handle({ type: "roster", peer_id: "b".repeat(16), sends: true, peers: [info("a".repeat(16))] });
+  await flush();
+  mesh.handle({ type: "peer_left", peer_id: "a".repeat(16) });
+  assert.equal(mesh.peers.size, 0);
+  assert.ok(FakePC.all[0].closed);
+  mesh.handle({ type: "roster", peer_id: "c".repeat(16), sends: true, peers: [info("d".repeat(16))] });
+  mesh.handle({ type: "roster", peer_id: "e".repeat(16), sends: true, peers: [info("f".repeat(16))] });
+  assert.deepEqual([...mesh.peers.keys()], ["f".repeat(16)]);
+});
+
+test("the screen is told apart from the camera by the stream id the peer announced", () => {
+  const peer = { info: { screen: "S" }, streams: new Map([["C", { id: "C" }], ["S", { id: "S" }]]) };
+  assert.deepEqual(peerStreams(peer), { camera: { id: "C" }, screen: { id: "S" } });
+  peer.info.screen = null;
+  assert.deepEqual(peerStreams(peer), { camera: { id: "C" }, screen: null });
+});

@@ -1,0 +1,218 @@
+"""The live mesh's roster and signalling over the real room socket (a Daphne process, the real Redis).
+
+Issue 11: signalling is relayed only between members of the same live session, authorised by the
+room policy; garbage gets an error, never a crash; a socket that leaves is dropped from everyone's roster.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import AsyncExitStack
+
+import pytest
+import websockets
+from asgiref.sync import sync_to_async
+
+from meetings.models import Room
+from tests.live.conftest import RoomSocket
+from tests.live.test_room_socket import cookie
+
+pytestmark = [pytest.mark.asyncio]
+
+SDP = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+CANDIDATE = {"candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host", "sdpMid": "0", "sdpMLineIndex": 0}
+NOT_HERE = "That person is not in this session."
+
+
+async def join(stack: AsyncExitStack, live, room, user) -> tuple[RoomSocket, dict]:
+    ws = await stack.enter_async_context(RoomSocket(live, room.pk, await cookie(user)))
+    await ws.expect_type("state")
+    return ws, await ws.expect_type("roster")
+
+
+async def quiet(ws: RoomSocket, predicate, seconds: float = 1.0) -> None:
+    """Nothing matching arrives within `seconds`."""
+    with pytest.raises(AssertionError):
+        await ws.expect(predicate, timeout=seconds)
+
+
+async def test_roster_join_state_and_leave(live, demo) -> None:
+    room = demo.rooms["single"]
+    async with AsyncExitStack() as stack:
+        host, host_roster = await join(stack, live, room, demo.users["host"])
+        assert host_roster["sends"] is True and host_roster["peers"] == []
+        guest_stack = AsyncExitStack()
+        guest, guest_roster = await join(guest_stack, live, room, demo.users["participant"])
+        # The joiner hears who is here, with names and roles, never a channel name.
+        [seen] = guest_roster["peers"]
+        assert seen["peer"] == host_roster["peer_id"] and seen["name"] == "Hana Host" and seen["role"] == "host"
+        assert set(seen) == {"peer", "user_id", "name", "role", "sends", "mic", "cam", "screen"}
+        # Everyone already there hears of the newcomer once.
+        joined = await host.expect(lambda m: m.get("type") == "peer_joined" and m["peer"]["name"] == "Pia Participant")
+        assert joined["peer"]["peer"] == guest_roster["peer_id"] and joined["peer"]["role"] == "participant"
+
+        # Microphone and camera state reach the others.
+        await guest.send(type="media_state", mic=False, cam=True, screen=None)
+        state = await host.expect_type("peer_state")
+        assert state == {"type": "peer_state", "peer_id": guest_roster["peer_id"], "mic": False, "cam": True,
+                         "screen": None}  # fmt: skip
+        # ... and a late joiner reads them from the roster.
+        _, late = await join(stack, live, room, demo.users["moderator"])
+        by_name = {p["name"]: p for p in late["peers"]}
+        assert by_name["Pia Participant"]["mic"] is False and by_name["Pia Participant"]["cam"] is True
+        assert set(by_name) == {"Hana Host", "Pia Participant"}
+
+        await guest_stack.aclose()  # the participant leaves
+        left = await host.expect_type("peer_left")
+        assert left["peer_id"] == guest_roster["peer_id"]
+
+
+async def test_signalling_reaches_only_the_peer_named(live, demo) -> None:
+    room = demo.rooms["single"]
+    async with AsyncExitStack() as stack:
+        host, host_roster = await join(stack, live, room, demo.users["host"])
+        guest, guest_roster = await join(stack, live, room, demo.users["participant"])
+        other, _ = await join(stack, live, room, demo.users["coeditor"])
+        await guest.send(type="signal", to=host_roster["peer_id"], kind="offer", sdp=SDP)
+        offer = await host.expect_type("signal")
+        assert offer == {"type": "signal", "from_peer": guest_roster["peer_id"], "kind": "offer", "sdp": SDP,
+                         "candidate": None}  # fmt: skip
+        await host.send(type="signal", to=guest_roster["peer_id"], kind="candidate", candidate={**CANDIDATE, "x": 1})
+        candidate = await guest.expect_type("signal")
+        assert candidate["kind"] == "candidate" and candidate["candidate"] == CANDIDATE  # unknown fields dropped
+        await quiet(other, lambda m: m.get("type") == "signal")
+
+
+async def test_signalling_to_another_room_is_refused(live, demo) -> None:
+    room = demo.rooms["single"]
+    elsewhere = await sync_to_async(Room.objects.create)(
+        title="Otto's room", kind=Room.Kind.SINGLE, owner=demo.users["outsider"], creator=demo.users["outsider"]
+    )
+    async with AsyncExitStack() as stack:
+        host, host_roster = await join(stack, live, room, demo.users["host"])
+        stranger, stranger_roster = await join(stack, live, elsewhere, demo.users["outsider"])
+        assert stranger_roster["peers"] == []  # nobody of the other room
+        await stranger.send(type="signal", to=host_roster["peer_id"], kind="offer", sdp=SDP, id="x")
+        error = await stranger.expect_type("error")
+        assert error == {"type": "error", "error": NOT_HERE, "id": "x"}
+        await stranger.send(type="mute", peer=host_roster["peer_id"], id="m")
+        assert (await stranger.expect(lambda m: m.get("id") == "m"))["error"] == NOT_HERE
+        mine = host_roster["peer_id"]
+        await quiet(
+            host, lambda m: m.get("type") in ("signal", "mute_request") or m.get("peer", {}).get("peer", mine) != mine
+        )
+
+    # An outsider cannot even open the room's socket.
+    with pytest.raises(websockets.InvalidStatus):
+        async with RoomSocket(live, room.pk, await cookie(demo.users["outsider"])) as ws:
+            await ws.expect_type("state")
+
+
+async def test_garbage_signalling_gets_an_error_and_the_socket_lives(live, demo) -> None:
+    room = demo.rooms["single"]
+    async with AsyncExitStack() as stack:
+        host, host_roster = await join(stack, live, room, demo.users["host"])
+        guest, guest_roster = await join(stack, live, room, demo.users["participant"])
+        to = host_roster["peer_id"]
+        cases = [
+            ({"kind": "offer", "sdp": SDP}, "A signalling message names its peer (to)."),
+            ({"to": "../../etc", "kind": "offer", "sdp": SDP}, "A signalling message names its peer (to)."),
+            ({"to": to, "kind": "bye"}, 'A signalling message is an "offer", an "answer" or a "candidate".'),
+            ({"to": to, "kind": "offer", "sdp": 5}, "session description"),
+            ({"to": to, "kind": "answer", "sdp": "hello"}, "session description"),
+            ({"to": to, "kind": "offer", "sdp": "v=0" + "a" * 25_000}, "session description of at most 24000"),
+            ({"to": to, "kind": "candidate", "candidate": "x"}, "A candidate is an object"),
+            ({"to": to, "kind": "candidate", "candidate": {"candidate": 1}}, "A candidate's text"),
+            ({"to": to, "kind": "candidate", "candidate": {**CANDIDATE, "sdpMLineIndex": True}}, "sdpMLineIndex"),
+            ({"to": to, "kind": "candidate", "candidate": {**CANDIDATE, "sdpMid": ["x"]}}, "sdpMid"),
+            ({"to": guest_roster["peer_id"], "kind": "offer", "sdp": SDP}, NOT_HERE),  # to oneself
+            ({"to": "0123456789abcdef", "kind": "offer", "sdp": SDP}, NOT_HERE),
+        ]
+        for i, (fields, error) in enumerate(cases):
+            await guest.send(type="signal", id=i, **fields)
+            answer = await guest.expect(lambda m, i=i: m.get("type") == "error" and m.get("id") == i)
+            assert error in answer["error"], (fields, answer)
+        for i, fields in enumerate([{"mic": "yes", "cam": True}, {"mic": True, "cam": True, "screen": "<b>"}]):
+            await guest.send(type="media_state", id=f"s{i}", **fields)
+            assert (await guest.expect(lambda m, i=i: m.get("id") == f"s{i}"))["type"] == "error"
+        # Past 32 KB nothing is decoded; past 4 KB only a signal is: both get the 4 KB error.
+        await guest.ws.send(json.dumps({"type": "signal", "to": to, "kind": "offer", "sdp": "v=0" + "a" * 40_000}))
+        await guest.expect(lambda m: m.get("type") == "error" and "at most 4 KB" in m["error"])
+        guest.messages.clear()
+        await guest.ws.send(json.dumps({"type": "heartbeat", "pad": "x" * 6000}))
+        await guest.expect(lambda m: m.get("type") == "error" and "at most 4 KB" in m["error"])
+        # A real offer of Chromium's size goes through, and the socket is alive after all that.
+        big = SDP + "a=x\r\n" * 2000
+        await guest.send(type="signal", to=to, kind="offer", sdp=big)
+        assert (await host.expect_type("signal"))["sdp"] == big
+        await guest.send(type="heartbeat")
+        await guest.expect_type("clock_probe")
+        assert guest.ws.close_code is None
+
+
+async def drain(ws: RoomSocket, seconds: float) -> None:
+    """Read everything that arrives within `seconds` into ws.messages."""
+    with pytest.raises(AssertionError):
+        await ws.expect(lambda m: False, timeout=seconds)
+
+
+async def test_signalling_is_rate_limited(live, demo) -> None:
+    room = demo.rooms["single"]
+    sent = 1000  # well past the burst (200) at any speed the server reads them (40 a second refill)
+    async with AsyncExitStack() as stack:
+        host, host_roster = await join(stack, live, room, demo.users["host"])
+        guest, _ = await join(stack, live, room, demo.users["participant"])
+        message = json.dumps({"type": "signal", "to": host_roster["peer_id"], "kind": "candidate", "candidate": None})
+        for _ in range(sent):
+            await guest.ws.send(message)
+
+        def refused() -> int:
+            return sum(1 for m in guest.messages if m.get("error") == "Too many messages: slow down.")
+
+        def relayed() -> int:
+            return sum(1 for m in host.messages if m.get("type") == "signal")
+
+        # Past the burst the rest is refused, each with the error (a loaded server reads slowly, so wait).
+        for _ in range(240):
+            if refused() and relayed() >= 200:
+                break
+            await drain(guest, 0.25)
+            await drain(host, 0.25)
+        assert refused() > 0 and relayed() >= 200, (refused(), relayed())
+        assert refused() + relayed() <= sent
+
+
+async def test_mute_is_for_leaders_and_reaches_the_person(live, demo) -> None:
+    room = demo.rooms["single"]
+    async with AsyncExitStack() as stack:
+        host, host_roster = await join(stack, live, room, demo.users["host"])
+        guest, guest_roster = await join(stack, live, room, demo.users["participant"])
+        await guest.send(type="mute", peer=host_roster["peer_id"], id=1)
+        assert (await guest.expect(lambda m: m.get("id") == 1))["error"] == "Only hosts and moderators can do that."
+        await quiet(host, lambda m: m.get("type") == "mute_request", 0.5)
+        await host.send(type="mute", peer=guest_roster["peer_id"], id=2)
+        request = await guest.expect_type("mute_request")
+        assert request["by"] == "Hana Host"
+        assert request["text"] == "A host or moderator muted your microphone. You can unmute it yourself."
+        assert (await host.expect(lambda m: m.get("id") == 2))["type"] == "ack"
+
+
+async def test_broadcast_viewers_receive_only(live, demo) -> None:
+    room = demo.rooms["single"]
+    await sync_to_async(Room.objects.filter(pk=room.pk).update)(mode=Room.Mode.BROADCAST)
+    await sync_to_async(room.invitees.add)(demo.users["outsider"])  # a second viewer
+    async with AsyncExitStack() as stack:
+        host, host_roster = await join(stack, live, room, demo.users["host"])
+        viewer, viewer_roster = await join(stack, live, room, demo.users["participant"])
+        assert host_roster["sends"] is True and viewer_roster["sends"] is False
+        await viewer.expect_notice("You are watching a broadcast: only its hosts and moderators are seen and heard.")
+        # Viewers answer the host's offers...
+        await viewer.send(type="signal", to=host_roster["peer_id"], kind="answer", sdp=SDP)
+        assert (await host.expect_type("signal"))["from_peer"] == viewer_roster["peer_id"]
+        # ... but do not connect to each other, and send no media state.
+        other, other_roster = await join(stack, live, room, demo.users["outsider"])
+        await other.send(type="signal", to=viewer_roster["peer_id"], kind="offer", sdp=SDP, id="vv")
+        error = (await other.expect(lambda m: m.get("id") == "vv"))["error"]
+        assert error == "Neither of you sends media: there is nothing to connect."
+        await viewer.send(type="media_state", mic=True, cam=True, screen=None, id="ms")
+        assert (await viewer.expect(lambda m: m.get("id") == "ms"))["error"] == "Only hosts and moderators can do that."
