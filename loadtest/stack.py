@@ -190,6 +190,13 @@ class Stack:
         self._spawn("beat", [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
                              "--schedule", str(self.tmp / "beat-schedule")])  # fmt: skip
 
+    def pause(self, name: str) -> None:
+        """SIGSTOP the process and its children: alive but doing nothing (a machine that stalls)."""
+        os.killpg(self.procs[name].pid, signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        os.killpg(self.procs[name].pid, signal.SIGCONT)
+
     def kill(self, name: str) -> None:
         """SIGKILL the process and everything it started (a worker's pool children too)."""
         proc = self.procs.pop(name)

@@ -10,7 +10,17 @@ from django.template.defaultfilters import pluralize
 
 from meetings import services
 from meetings.http import AuthenticatedHttpRequest
-from meetings.models import Channel, ChannelMembership, LiveSession, Presence, Room, RoomCollaborator, User
+from meetings.models import (
+    Channel,
+    ChannelMembership,
+    LiveSession,
+    Presence,
+    Presentation,
+    PresentationEvent,
+    Room,
+    RoomCollaborator,
+    User,
+)
 
 
 @admin.register(User)
@@ -153,3 +163,40 @@ class PresenceAdmin(admin.ModelAdmin):
     list_filter = ("role",)
     search_fields = ("user__username", "session__room__title")
     readonly_fields = ("connected_at",)
+
+
+class ReadOnlyHistory(admin.ModelAdmin):
+    """What was presented, and when: written only by the room (meetings.services), read here; the
+    recording's compositor draws from it, so staff may look but never add or change it."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class PresentationEventInline(admin.TabularInline):
+    model = PresentationEvent
+    extra = 0
+    fields = ("at", "page", "position", "playing")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Presentation)
+class PresentationAdmin(ReadOnlyHistory):
+    list_display = ("title", "kind", "session", "presenter", "started_at", "ended_at")
+    list_filter = ("kind",)
+    search_fields = ("title", "presenter__username")
+    list_select_related = ("session__room", "presenter")
+    inlines = [PresentationEventInline]
+
+
+@admin.register(PresentationEvent)
+class PresentationEventAdmin(ReadOnlyHistory):
+    list_display = ("presentation", "at", "page", "position", "playing")
+    list_select_related = ("presentation",)

@@ -17,6 +17,9 @@ NO_ADD_PAGE = {
     ("meetings", "livesession", "add"),
     ("recordings", "consentanswer", "add"),
     ("recordings", "recordingpause", "add"),
+    # What was presented is written by the room only (the recording draws from it).
+    ("meetings", "presentation", "add"),
+    ("meetings", "presentationevent", "add"),
 }
 
 
