@@ -131,7 +131,7 @@ class Daphne:
                 "--format",
                 "raw",
                 "--rate",
-                "100",
+                os.environ.get("BENCH_PROFILE_RATE", "100"),
                 "--gil",
                 "--output",
                 str(out),

@@ -51,6 +51,9 @@ TARGET_RATIO = 1.5
 # The join storm (issue 14): every client into the room, the connection phase of the same run.
 TARGET_JOIN_SECONDS = 3.0
 TARGET_JOIN_RATIO = 2.0
+# The live mesh's signalling during each round (issue 11): this many of its members join at once, a
+# busy moment (the top of the hour); each offer is answered, so about 2 x 5 x 24 x 7 messages.
+SIGNALLING_JOINERS = 5
 
 
 @dataclass
@@ -63,6 +66,9 @@ class RoomResult:
     expected: int = 0  # notices that should have arrived (clients x rounds)
     server_cpu_connect: float = 0.0
     server_cpu_rounds: float = 0.0
+    mesh_members: int = 0  # sockets admitted to the live mesh (MESH_MAX_PEERS)
+    signals_sent: int = 0  # signalling messages the mesh's members sent during the rounds
+    signals_received: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -83,6 +89,7 @@ async def measure_room(
     profile_to: Path | None,
     start: Callable[[SimParticipant], Awaitable[float]],
     between: Callable[[SimParticipant], Awaitable[None]],
+    signalling: bool = False,
 ) -> None:
     from loadtest.simulation import SimParticipant, connect_all
 
@@ -90,6 +97,7 @@ async def measure_room(
         SimParticipant(name=f"client-{i}", session_key=key, room_id=room_id, base_url=url)
         for i, key in enumerate(session_keys)
     ]
+    join_profiler = server.profile(profile_to.with_name("join-" + profile_to.name)) if profile_to else None
     cpu0, t0 = server.cpu_seconds(), time.perf_counter()
     failures = await connect_all(sims, batch=batch)
     result.connect_seconds = time.perf_counter() - t0
@@ -98,6 +106,8 @@ async def measure_room(
     result.errors += sorted({repr(f) for f in failures})[:5]
     await asyncio.sleep(settle)  # clock replies and the first heartbeats of the join land first
     result.server_cpu_connect = server.cpu_seconds() - cpu0
+    if join_profiler is not None:
+        stop_profile(join_profiler)
     host = sims[0]
     cpu0 = server.cpu_seconds()
     profiler = server.profile(profile_to) if profile_to is not None else None
@@ -108,6 +118,11 @@ async def measure_room(
             result.expected = len(sims)  # nobody heard anything
         for _ in range(rounds):
             seen = [sum(1 for text, _ in s.notices if text == STARTING) for s in joined]
+            # Issue 11: the live mesh's signalling on top, as if SIGNALLING_JOINERS of its members joined
+            # the moment the notice goes out: an offer and candidates to each peer, each answering so.
+            mesh = [s for s in joined if s.peer_id is not None] if signalling else []
+            result.mesh_members = len(mesh)
+            bursts = [asyncio.ensure_future(s.signal_burst()) for s in mesh[-SIGNALLING_JOINERS:]]
             sent_at = await start(host)
             deadline = time.perf_counter() + 30.0
             while time.perf_counter() < deadline:
@@ -119,8 +134,12 @@ async def measure_room(
                 if arrivals:
                     result.latencies_ms.append((arrivals[0] - sent_at) * 1000)
             result.expected += len(sims)
+            await asyncio.gather(*bursts)
             await between(host)
         result.server_cpu_rounds = server.cpu_seconds() - cpu0
+        await asyncio.sleep(1.0)  # the last relayed signals land
+        result.signals_sent = sum(s.signals_sent for s in joined)
+        result.signals_received = sum(s.signals_received for s in joined)
     finally:
         if profiler is not None:
             stop_profile(profiler)
@@ -166,7 +185,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=50, help="clients connecting at once")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds between the last join and the first round")
     parser.add_argument("--database", default="liverec_bench")
-    parser.add_argument("--profile", action="store_true", help="py-spy our server during the rounds (var/bench/)")
+    parser.add_argument("--profile", action="store_true", help="py-spy our server in the joins and rounds (var/bench/)")
     parser.add_argument(
         "--app",
         default="config.asgi:application",
@@ -239,6 +258,7 @@ def main() -> int:
                     profile_to=profile_to,
                     start=start,
                     between=between,
+                    signalling=app == args.app,
                 )
             )
         finally:
@@ -246,7 +266,13 @@ def main() -> int:
         print(
             f"  joined {result.joined} in {result.connect_seconds:.1f} s "
             f"(server CPU {result.server_cpu_connect:.1f} s);"
-            f" notices {result.received}/{result.expected}",
+            f" notices {result.received}/{result.expected}"
+            + (
+                f"; live mesh: {result.mesh_members} members, signalling {result.signals_sent} sent, "
+                f"{result.signals_received} relayed"
+                if result.mesh_members
+                else ""
+            ),
             flush=True,
         )
         for error in result.errors[:5]:

@@ -366,6 +366,9 @@ MESH_TURN_SECRET = os.environ.get("MESH_TURN_SECRET", "")
 MESH_TURN_TTL_SECONDS = env_int("MESH_TURN_TTL_SECONDS", 12 * 60 * 60)
 # Cameras and microphones a room's mesh carries; past it newcomers join with theirs off.
 MESH_SENDER_LIMIT = env_int("MESH_SENDER_LIMIT", 8)
+# People in one session's mesh, senders or not (docs/decisions/0032): each pair that exchanges media
+# is a connection and each join is told to everyone in it, so a large room stays out of the mesh.
+MESH_MAX_PEERS = env_int("MESH_MAX_PEERS", 25)
 # Request bodies: config/daphne.py answers 413 to a larger one as soon as its headers (or, without
 # a Content-Length, its bytes) say so, before buffering it (docs/decisions/0012). Ingest takes
 # SEGMENT_MAX_BYTES, a Media and Files upload MEDIA_UPLOAD_MAX_BYTES plus multipart overhead,

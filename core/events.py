@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
 import logging
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
@@ -309,14 +310,26 @@ RETRYABLE_SEND_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError, async
 
 
 async def publish(layer: Any, group: str, message: Payload) -> None:
+    await _with_retries(lambda: layer.group_send(group, message), group)
+
+
+async def send_to_channels(layer: Any, channels: Collection[str], message: Payload) -> None:
+    """One message to each of a few sockets (the mesh's peers), concurrently, each retried like
+    `publish`: a handful of direct sends instead of a group message every socket of a room hears."""
+    await asyncio.gather(
+        *(_with_retries(functools.partial(layer.send, channel, message), channel) for channel in channels)
+    )
+
+
+async def _with_retries(send: Callable[[], Awaitable[None]], where: str) -> None:
     for delay in (*SEND_RETRY_DELAYS, None):
         try:
-            await asyncio.wait_for(layer.group_send(group, message), SEND_ATTEMPT_TIMEOUT)
+            await asyncio.wait_for(send(), SEND_ATTEMPT_TIMEOUT)
             return
         except RETRYABLE_SEND_ERRORS as exc:
             if delay is None:
                 raise
-            logger.warning("channel layer send to %s failed (%s); retrying in %.2f s", group, exc, delay)
+            logger.warning("channel layer send to %s failed (%s); retrying in %.2f s", where, exc, delay)
             await asyncio.sleep(delay)
 
 

@@ -336,6 +336,12 @@ class TrackMedia:
     segment: bytes  # replayed for every sequence number
 
 
+# A simulated browser's signalling (the live mesh): sizes as Chromium's on one network.
+SIM_SDP = "v=0\r\n" + "a=x" * 3_300
+SIM_CANDIDATE = {"candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host", "sdpMid": "0"}
+SIM_CANDIDATES = 6
+
+
 @dataclass
 class SimParticipant:
     """One browser tab in the room: a websocket, and (if it has tracks) capture and uploads."""
@@ -354,6 +360,12 @@ class SimParticipant:
     errors: list[str] = field(default_factory=list)
     role: str | None = None
     ended: bool = False  # the session ended (the server closed the socket with 4000)
+    # The live mesh (decision 0032): this socket's peer id once admitted, and its peers (id -> sends).
+    peer_id: str | None = None
+    sends: bool = False
+    mesh_peers: dict[str, bool] = field(default_factory=dict)
+    signals_received: int = 0
+    signals_sent: int = 0
 
     def __post_init__(self) -> None:
         self._ws: Any = None
@@ -519,6 +531,34 @@ class SimParticipant:
         elif kind == "session_ended":
             self.ended = True
             self._end_capture()
+        elif kind == "roster":
+            self.peer_id, self.sends = message.get("peer_id"), bool(message.get("sends"))
+            self.mesh_peers = {p["peer"]: bool(p["sends"]) for p in message.get("peers", [])}
+        elif kind == "peer_joined":
+            self.mesh_peers[message["peer"]["peer"]] = bool(message["peer"]["sends"])
+        elif kind == "peer_left":
+            self.mesh_peers.pop(str(message.get("peer_id")), None)
+        elif kind == "signal":
+            self.signals_received += 1
+            if message.get("kind") == "offer" and message.get("from_peer"):
+                self._spawn(self._describe(message["from_peer"], "answer"))
+
+    async def signal_burst(self) -> int:
+        """What a browser sends its mesh on joining: an offer and a trickle of ICE candidates to each
+        peer it exchanges media with (each peer answers the same way). Returns the messages sent."""
+        sent = 0
+        for peer, peer_sends in list(self.mesh_peers.items()):
+            if self.sends or peer_sends:
+                sent += await self._describe(peer, "offer")
+        return sent
+
+    async def _describe(self, peer: str, kind: str) -> int:
+        """An offer or answer (Chromium's is 8-12 KB for camera and microphone) and its candidates."""
+        await self._send({"type": "signal", "to": peer, "kind": kind, "sdp": SIM_SDP})
+        for _ in range(SIM_CANDIDATES):
+            await self._send({"type": "signal", "to": peer, "kind": "candidate", "candidate": SIM_CANDIDATE})
+        self.signals_sent += 1 + SIM_CANDIDATES
+        return 1 + SIM_CANDIDATES
 
     # -- capture --
 

@@ -23,5 +23,7 @@ TEXTS = NoticeTexts(
     mesh_sender_limit="This meeting already carries as many cameras and microphones as it can, so you joined with "
     "yours off. You still see and hear everyone.",
     mesh_viewer="You are watching a broadcast: only its hosts and moderators are seen and heard.",
+    mesh_full="This meeting is full for live video, so you do not see or hear the others live. You are in the room "
+    "all the same: you see what is presented and hear the room's notices.",
     mesh_muted="A host or moderator muted your microphone. You can unmute it yourself.",
 )

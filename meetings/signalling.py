@@ -188,6 +188,40 @@ def _peer_from(raw: bytes | str | None) -> Peer | None:
         return None
 
 
+_SET_TTL_SECONDS = 24 * 60 * 60
+# A join in one round trip, so a storm of joins cannot push a mesh past its cap and a join past it
+# costs one small reply: ids whose key expired are dropped; a peer already in (a re-registration) is
+# always let back; a newcomer is admitted below the cap, sending if it asks to and is a leader or the
+# senders are below their limit. Returns {admitted, sends, everyone else's peer JSON...}.
+# KEYS: the session's set, this peer's key. ARGV: peer id, max peers, wants to send (1/0), leader
+# (1/0), sender limit, peer key prefix, its JSON sending, its JSON not sending, key TTL, set TTL.
+# (Peer keys are built from the prefix: one Redis, not a cluster.)
+_JOIN = """
+local others, senders, present = {}, 0, false
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local raw = redis.call('GET', ARGV[6] .. id)
+  if not raw then
+    redis.call('SREM', KEYS[1], id)
+  elseif id == ARGV[1] then
+    present = true
+  else
+    table.insert(others, raw)
+  end
+end
+if not present and #others >= tonumber(ARGV[2]) then return {0, 0} end
+for _, raw in ipairs(others) do
+  if cjson.decode(raw).sends == true then senders = senders + 1 end
+end
+local sends = ARGV[3] == '1' and (ARGV[4] == '1' or senders < tonumber(ARGV[5]))
+redis.call('SET', KEYS[2], sends and ARGV[7] or ARGV[8], 'EX', tonumber(ARGV[9]))
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[10]))
+local reply = {1, sends and 1 or 0}
+for _, raw in ipairs(others) do table.insert(reply, raw) end
+return reply
+"""
+
+
 class Roster:
     """The peers of each session, in Redis: a set of peer ids and one expiring key per peer.
 
@@ -234,23 +268,42 @@ class Roster:
             await redis.srem(self._set_key(session_id), *gone)
         return [peer for peer in map(_peer_from, raws) if peer is not None]
 
-    async def join(self, session_id: int, peer: Peer, *, sender_limit: int, leader: bool) -> tuple[Peer, list[Peer]]:
-        """Add `peer` and return it (its `sends` off past the sender limit) with everyone else.
+    async def join(
+        self, session_id: int, peer: Peer, *, sender_limit: int, leader: bool, max_peers: int
+    ) -> tuple[Peer | None, list[Peer]]:
+        """Add `peer` and return it (its `sends` off past the sender limit) with everyone else; None
+        and nobody when the mesh already holds `max_peers` (a full mesh's cost grows with the square
+        of its size: a large room waits for a media server, docs/decisions/0032).
 
         Hosts and moderators always send (a meeting must hear its host); they count towards the limit.
         """
-        others = [p for p in await self.peers(session_id) if p.peer != peer.peer]
-        if peer.sends and not leader and sum(p.sends for p in others) >= sender_limit:
-            peer = replace(peer, sends=False)
-        await self.put(session_id, peer)
-        return peer, others
+        reply = await self._redis().eval(
+            _JOIN,
+            2,
+            self._set_key(session_id),
+            self._peer_key(session_id, peer.peer),
+            peer.peer,
+            max_peers,
+            int(peer.sends),
+            int(leader),
+            sender_limit,
+            self._peer_key(session_id, ""),
+            json.dumps(asdict(replace(peer, sends=True))),
+            json.dumps(asdict(replace(peer, sends=False))),
+            self.ttl(),
+            _SET_TTL_SECONDS,
+        )
+        if not reply[0]:
+            return None, []
+        others = sorted((p for p in map(_peer_from, reply[2:]) if p is not None), key=lambda p: p.peer)
+        return replace(peer, sends=bool(reply[1])), others
 
     async def put(self, session_id: int, peer: Peer) -> None:
         redis = self._redis()
         async with redis.pipeline(transaction=False) as pipe:
             pipe.set(self._peer_key(session_id, peer.peer), json.dumps(asdict(peer)), ex=self.ttl())
             pipe.sadd(self._set_key(session_id), peer.peer)
-            pipe.expire(self._set_key(session_id), 24 * 60 * 60)
+            pipe.expire(self._set_key(session_id), _SET_TTL_SECONDS)
             await pipe.execute()
 
     async def get(self, session_id: int, peer_id: str) -> Peer | None:

@@ -64,6 +64,7 @@ MAX_MESSAGE_BYTES = 4096
 # A WebRTC offer or answer is larger (meetings.signalling.MAX_SDP_CHARS): only a valid "signal"
 # message may be, up to this; anything else past 4 KB gets the 4 KB error as before.
 MAX_SIGNAL_BYTES = 32 * 1024
+PEER_CACHE_SECONDS = 2.0  # how long a socket relays to a peer without asking the roster again
 # Clock probes on connect and the first heartbeats give the offset; after that an occasional one
 # follows drift. Probing on every heartbeat cost 1,000 sockets a database write each.
 EARLY_PROBES = 3
@@ -268,6 +269,9 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
         self.entered = False  # a presence row exists for this socket (left on disconnect)
         self.reassessing = asyncio.Lock()  # a role change and a resync after a Redis restart may meet
         self.peer: signalling.Peer | None = None  # this socket in the session's mesh, once registered
+        self.mesh_peer_id = signalling.new_peer_id()  # kept while the mesh is full, for when it is not
+        self.told_mesh_full = False
+        self.peer_cache: dict[str, tuple[float, signalling.Peer]] = {}  # peer id -> (until, peer)
         self.session_id: int | None = None
         self.limiter = signalling.RateLimiter()
         room_id = self.scope["url_route"]["kwargs"]["room_id"]
@@ -357,9 +361,11 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
 
     async def cmd_heartbeat(self, content: Payload, ref: Any) -> None:
         batcher.touch(self.channel_name, self)
-        if self.peer is not None and self.session_id is not None:
+        if self.session_id is not None:
             try:
-                if not await signalling.roster.touch(self.session_id, self.peer.peer):
+                if self.peer is None:
+                    await self._mesh_join(self.session_id)  # the mesh was full: a place may be free now
+                elif not await signalling.roster.touch(self.session_id, self.peer.peer):
                     await self._mesh_join(self.session_id)  # its key went (a Redis restart): back in
             except Exception:  # Redis down: the next heartbeat tries again
                 logger.warning("room %s: could not refresh a mesh peer", self.room.pk)
@@ -382,8 +388,9 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
         if not (_is_number(server_sent) and _is_number(client_time)):
             await self._error("A clock reply needs numeric server_time and client_time.", ref=ref)
             return
-        # In the next database trip with every other socket's reply (rooms/joins.py: all answer on joining).
-        await joins.clock_replies.submit(
+        # In a database trip with every other socket's reply (rooms/joins.py: all answer on joining);
+        # not awaited, so this socket's next message is not held up by it.
+        joins.clock_replies.post(
             services.ClockProbe(
                 channel_name=self.channel_name,
                 server_sent=float(server_sent),
@@ -448,7 +455,7 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
         signal = signalling.parse_signal(content)
         target = None
         if self.peer is not None and self.session_id is not None:
-            target = await signalling.roster.get(self.session_id, signal.to)
+            target = await self._mesh_peer(self.session_id, signal.to)
         if self.peer is None or target is None or target.peer == self.peer.peer:
             await self._error("That person is not in this session.", ref=ref)
             return
@@ -471,7 +478,8 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
             return
         self.peer = dataclasses.replace(self.peer, mic=state.mic, cam=state.cam, screen=state.screen)
         await signalling.roster.put(self.session_id, self.peer)
-        await self._mesh_broadcast(PeerState(peer_id=self.peer.peer, mic=state.mic, cam=state.cam, screen=state.screen))
+        event = PeerState(peer_id=self.peer.peer, mic=state.mic, cam=state.cam, screen=state.screen)
+        await self._mesh_tell(event, await signalling.roster.peers(self.session_id))
 
     async def cmd_mute(self, content: Payload, ref: Any) -> None:
         """{"type": "mute", "peer": peer id}: a host or moderator mutes someone's microphone; they may
@@ -490,15 +498,17 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
     # --- the mesh: this socket in the session's roster -------------------------------------------
 
     async def _mesh_join(self, session_id: int) -> None:
-        """Register this socket in the session's mesh; send it the roster, and everyone its arrival.
+        """Register this socket in the session's mesh; send it the roster, and the mesh its arrival.
 
         The roster comes from Redis (meetings.signalling), never a database query: one round trip
-        per join, one message to the joiner and one small one to the room.
+        per join, one message to the joiner and one to each peer of the mesh (at most MESH_MAX_PEERS),
+        never one every socket of the room hears. Past the cap the socket is in the room without
+        live media, told once, and tries again at each heartbeat (docs/decisions/0032).
         """
         sends = permissions.role_can(self.role, RoomAction.SEND_MEDIA, self.room)
         previous = self.peer
         peer = signalling.Peer(
-            peer=previous.peer if previous is not None else signalling.new_peer_id(),
+            peer=previous.peer if previous is not None else self.mesh_peer_id,
             user_id=self.user.pk,
             name=self.user.label,
             role=str(self.role),
@@ -509,19 +519,30 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
             screen=previous.screen if previous is not None else None,
         )
         try:
-            peer, others = await signalling.roster.join(
-                session_id, peer, sender_limit=settings.MESH_SENDER_LIMIT, leader=permissions.is_leader(self.role)
+            admitted, others = await signalling.roster.join(
+                session_id,
+                peer,
+                sender_limit=settings.MESH_SENDER_LIMIT,
+                leader=permissions.is_leader(self.role),
+                max_peers=settings.MESH_MAX_PEERS,
             )
         except Exception:  # Redis unreachable: the meeting goes on without the mesh until a resync
             logger.warning("room %s: could not register a mesh peer", self.room.pk)
             return
-        self.peer, self.session_id = peer, session_id
-        await self._send(Roster(peer_id=peer.peer, sends=peer.sends, peers=[p.public() for p in others]))
-        if sends and not peer.sends and (previous is None or previous.sends):
+        self.session_id = session_id
+        if admitted is None:
+            self.peer = None
+            if not self.told_mesh_full:
+                self.told_mesh_full = True
+                await self._send(meeting_notices.TEXTS.notice("mesh_full", level="warning"))
+            return
+        self.peer = admitted
+        await self._send(Roster(peer_id=admitted.peer, sends=admitted.sends, peers=[p.public() for p in others]))
+        if sends and not admitted.sends and (previous is None or previous.sends):
             await self._send(meeting_notices.TEXTS.notice("mesh_sender_limit", level="warning"))
         elif not sends and previous is None and self.room.mode == Room.Mode.BROADCAST:
             await self._send(meeting_notices.TEXTS.notice("mesh_viewer"))
-        await self._mesh_broadcast(PeerJoined(peer=peer.public()))
+        await self._mesh_tell(PeerJoined(peer=admitted.public()), others)
 
     async def _mesh_leave(self) -> None:
         peer, session_id = getattr(self, "peer", None), getattr(self, "session_id", None)
@@ -530,14 +551,30 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
         self.peer = None
         try:
             await signalling.roster.leave(session_id, peer.peer)
-            await self._mesh_broadcast(PeerLeft(peer_id=peer.peer))
+            await self._mesh_tell(PeerLeft(peer_id=peer.peer), await signalling.roster.peers(session_id))
         except Exception:  # its key expires by itself; the others drop the tile when its connection fails
             logger.warning("room %s: could not remove a mesh peer", self.room.pk)
 
-    async def _mesh_broadcast(self, event: Event) -> None:
-        # Retried like every other event: after a Redis restart the pooled publish connection fails
-        # once, and the resync that re-registers this peer must not close the socket for it.
-        await events.publish(self.channel_layer, events.room_group(self.room.pk), events.channel_message(event))
+    async def _mesh_peer(self, session_id: int, peer_id: str) -> signalling.Peer | None:
+        """A peer of the session, kept a moment: a join's offer and its candidates name the same peer
+        a dozen times in a second, each otherwise a Redis round trip. A peer that left meanwhile gets
+        a message on a channel nobody reads (dropped); one not found is looked up again next time."""
+        now = time.monotonic()
+        cached = self.peer_cache.get(peer_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        peer = await signalling.roster.get(session_id, peer_id)
+        if peer is not None:
+            if len(self.peer_cache) > 2 * settings.MESH_MAX_PEERS:
+                self.peer_cache.clear()
+            self.peer_cache[peer_id] = (now + PEER_CACHE_SECONDS, peer)
+        return peer
+
+    async def _mesh_tell(self, event: Event, peers: list[signalling.Peer]) -> None:
+        """An event for the mesh, sent to its peers' sockets only (not this one): the rest of the room
+        has no tile for this socket. Retried like every other event (core.events)."""
+        channels = [p.channel for p in peers if p.channel != self.channel_name]
+        await events.send_to_channels(self.channel_layer, channels, events.channel_message(event))
 
     # --- events from the channel layer --------------------------------------------------------
 

@@ -7,14 +7,16 @@ room policy; garbage gets an error, never a crash; a socket that leaves is dropp
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import AsyncExitStack
 
 import pytest
 import websockets
 from asgiref.sync import sync_to_async
 
+from meetings import notices as meeting_notices
 from meetings.models import Room
-from tests.live.conftest import RoomSocket
+from tests.live.conftest import LiveServer, RoomSocket, live_env, start_daphne, stop_process, wait_for_disconnects
 from tests.live.test_room_socket import cookie
 
 pytestmark = [pytest.mark.asyncio]
@@ -216,3 +218,40 @@ async def test_broadcast_viewers_receive_only(live, demo) -> None:
         assert error == "Neither of you sends media: there is nothing to connect."
         await viewer.send(type="media_state", mic=True, cam=True, screen=None, id="ms")
         assert (await viewer.expect(lambda m: m.get("id") == "ms"))["error"] == "Only hosts and moderators can do that."
+
+
+@pytest.fixture(scope="module")
+def small_mesh(django_db_setup, tmp_path_factory) -> Iterator[LiveServer]:
+    """A Daphne whose meshes hold two people (MESH_MAX_PEERS), for the cap's test."""
+    proc, server = start_daphne(live_env(MESH_MAX_PEERS="2"), tmp_path_factory.mktemp("mesh") / "daphne.log")
+    yield server
+    stop_process(proc)
+
+
+async def test_past_the_mesh_cap_a_joiner_is_told_and_nobody_hears_of_them(small_mesh, transactional_db, demo) -> None:
+    """Decision 0032: the third person into a mesh of two gets no roster and the `mesh_full` notice,
+    the two in it hear nothing of them; when one leaves, the third takes the place at a heartbeat."""
+    room = demo.rooms["single"]
+    async with AsyncExitStack() as stack:
+        host, host_roster = await join(stack, small_mesh, room, demo.users["host"])
+        guest_stack = AsyncExitStack()
+        guest, guest_roster = await join(guest_stack, small_mesh, room, demo.users["participant"])
+        third = await stack.enter_async_context(RoomSocket(small_mesh, room.pk, await cookie(demo.users["moderator"])))
+        await third.expect_type("state")
+        await third.expect_notice(meeting_notices.TEXTS.text("mesh_full"))
+        assert not [m for m in third.messages if m.get("type") == "roster"]
+        for ws in (host, guest):
+            await quiet(ws, lambda m: m.get("type") == "peer_joined" and m["peer"]["name"] == "Milo Moderator")
+        # Signalling from outside the mesh is refused like any stranger's.
+        await third.send(type="signal", to=host_roster["peer_id"], kind="offer", sdp=SDP, id="s")
+        assert (await third.expect(lambda m: m.get("id") == "s"))["error"] == NOT_HERE
+
+        await guest_stack.aclose()  # a place frees: the third is in at its next heartbeat
+        await host.expect(lambda m: m.get("type") == "peer_left" and m["peer_id"] == guest_roster["peer_id"])
+        await third.send(type="heartbeat")
+        roster = await third.expect_type("roster")
+        assert [p["name"] for p in roster["peers"]] == ["Hana Host"]
+        joined = await host.expect(lambda m: m.get("type") == "peer_joined" and m["peer"]["name"] == "Milo Moderator")
+        assert joined["peer"]["peer"] == roster["peer_id"]
+        assert third.texts().count(meeting_notices.TEXTS.text("mesh_full")) == 1  # told once
+    await sync_to_async(wait_for_disconnects)()

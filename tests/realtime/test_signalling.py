@@ -66,17 +66,55 @@ def test_the_roster_keeps_the_sender_limit_and_forgets_who_left(settings) -> Non
         ids = [f"{i:016x}" for i in range(5)]
         try:
             for peer_id in ids[:2]:
-                joined, _ = await roster.join(session, peer(peer_id), sender_limit=2, leader=False)
+                joined, _ = await roster.join(session, peer(peer_id), sender_limit=2, leader=False, max_peers=25)
                 assert joined.sends
-            third, others = await roster.join(session, peer(ids[2]), sender_limit=2, leader=False)
+            third, others = await roster.join(session, peer(ids[2]), sender_limit=2, leader=False, max_peers=25)
             assert not third.sends and sorted(p.peer for p in others) == ids[:2]
-            host, _ = await roster.join(session, peer(ids[3], role="host"), sender_limit=2, leader=True)
+            host, _ = await roster.join(session, peer(ids[3], role="host"), sender_limit=2, leader=True, max_peers=25)
             assert host.sends  # a meeting must hear its host
             await roster.leave(session, ids[0])
             assert (await roster.get(session, ids[0])) is None
-            fourth, others = await roster.join(session, peer(ids[4]), sender_limit=3, leader=False)
+            fourth, others = await roster.join(session, peer(ids[4]), sender_limit=3, leader=False, max_peers=25)
             assert fourth.sends and sorted(p.peer for p in others) == ids[1:4]
             assert (await roster.get(session, ids[4])) == fourth  # the channel is kept, for the relay
+        finally:
+            for peer_id in ids:
+                await roster.leave(session, peer_id)
+
+    asyncio.run(scenario())
+
+
+def test_the_mesh_admits_at_most_its_cap_even_in_a_storm_and_frees_places(settings) -> None:
+    """Decision 0032: 40 joins at once into a mesh of 10 admit exactly 10; one already in is let back
+    when it is full; a place frees when someone leaves or their key expires (a dead server)."""
+
+    async def scenario() -> None:
+        roster = Roster()
+        session = 10**9 + 11  # no real session has this id
+        ids = [f"{i:016x}" for i in range(40)]
+        try:
+            results = await asyncio.gather(
+                *(roster.join(session, peer(i, sends=False), sender_limit=8, leader=False, max_peers=10) for i in ids)
+            )
+            admitted = [joined.peer for joined, _ in results if joined is not None]
+            assert len(admitted) == 10
+            assert sorted(p.peer for p in await roster.peers(session)) == sorted(admitted)
+            outside = next(i for i in ids if i not in admitted)
+            again, others = await roster.join(session, peer(admitted[0], sends=False), sender_limit=8, leader=False,
+                                              max_peers=10)  # fmt: skip
+            assert again is not None and len(others) == 9  # a re-registration is let back
+            refused, _ = await roster.join(session, peer(outside), sender_limit=8, leader=False, max_peers=10)
+            assert refused is None and await roster.get(session, outside) is None
+
+            await roster.leave(session, admitted[1])
+            taken, _ = await roster.join(session, peer(outside), sender_limit=8, leader=False, max_peers=10)
+            assert taken is not None and taken.peer == outside
+            # A peer whose key expired (its server died) no longer holds a place.
+            await roster._redis().delete(roster._peer_key(session, admitted[2]))
+            late = next(i for i in ids if i not in admitted and i != outside)
+            latecomer, others = await roster.join(session, peer(late), sender_limit=8, leader=False, max_peers=10)
+            assert latecomer is not None and admitted[2] not in {p.peer for p in others}
+            assert len(await roster.peers(session)) == 10
         finally:
             for peer_id in ids:
                 await roster.leave(session, peer_id)
