@@ -50,22 +50,64 @@ TARGET_P95_S = 1.5
 HOOKS = """
 (() => {
   const small = { width: { ideal: %(w)d }, height: { ideal: %(h)d }, frameRate: { ideal: 15 } };
-  const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-  navigator.mediaDevices.getUserMedia = (c) => gum(c && c.video ? { ...c, video: small } : c);
   const MESH_IN = new Set(["roster", "peer_joined", "peer_left", "peer_state", "signal"]);
   const MESH_OUT = new Set(["signal", "media_state"]);
-  window.__mesh = { sent: 0, sentBytes: 0, got: 0, gotBytes: 0, firstFrame: null, allFrames: null };
+  window.__mesh = { sent: 0, sentBytes: 0, got: 0, gotBytes: 0, firstFrame: null, allFrames: null, at: {} };
+  // The first time each stage of a join happens, ms since navigation start.
+  const mark = (stage) => { if (!(stage in __mesh.at)) __mesh.at[stage] = performance.now(); };
+  document.addEventListener("DOMContentLoaded", () => {
+    mark("page_parsed");
+    const nav = performance.getEntriesByType("navigation")[0];
+    if (nav) Object.assign(__mesh.at, { page_first_byte: nav.responseStart, page_received: nav.responseEnd });
+    const scripts = performance.getEntriesByType("resource").filter((r) => r.name.endsWith(".js"));
+    if (scripts.length) {
+      __mesh.at.scripts_asked = Math.min(...scripts.map((r) => r.startTime));
+      __mesh.at.scripts_loaded = Math.max(...scripts.map((r) => r.responseEnd));
+    }
+  });
+  const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = (c) => {
+    mark("devices_asked");
+    return gum(c && c.video ? { ...c, video: small } : c).then((s) => { mark("devices_ready"); return s; });
+  };
+  const NativePC = window.RTCPeerConnection;
+  window.RTCPeerConnection = function (...args) {
+    const pc = new NativePC(...args);
+    mark("peer_connection");
+    pc.addEventListener("icecandidate", (e) => e.candidate && mark("first_candidate"));
+    pc.addEventListener("track", () => mark("first_track"));
+    pc.addEventListener("negotiationneeded", () => mark("negotiation_needed"));
+    const addTrack = pc.addTrack.bind(pc);
+    pc.addTrack = (...a) => { mark("track_added"); return addTrack(...a); };
+    const sld = pc.setLocalDescription.bind(pc);
+    pc.setLocalDescription = (...a) => {
+      mark("offer_asked");
+      return sld(...a).then((r) => { mark("offer_made"); return r; });
+    };
+    pc.addEventListener("connectionstatechange", () => pc.connectionState === "connected" && mark("connected"));
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = NativePC.prototype;
   const Native = window.WebSocket;
   window.WebSocket = function (...args) {
     const ws = new Native(...args);
+    mark("socket_opening");
+    ws.addEventListener("open", () => mark("socket_open"));
     const send = ws.send.bind(ws);
     ws.send = (data) => {
-      try { if (MESH_OUT.has(JSON.parse(data).type)) { __mesh.sent++; __mesh.sentBytes += data.length; } } catch (e) {}
+      try {
+        const m = JSON.parse(data);
+        if (m.type === "signal") mark(m.kind + "_sent");
+        if (MESH_OUT.has(m.type)) { __mesh.sent++; __mesh.sentBytes += data.length; }
+      } catch (e) {}
       return send(data);
     };
     ws.addEventListener("message", (e) => {
       try {
-        if (MESH_IN.has(JSON.parse(e.data).type)) { __mesh.got++; __mesh.gotBytes += e.data.length; }
+        const m = JSON.parse(e.data);
+        if (m.type === "state" || m.type === "roster") mark(m.type);
+        if (m.type === "signal") mark(m.kind + "_received");
+        if (MESH_IN.has(m.type)) { __mesh.got++; __mesh.gotBytes += e.data.length; }
       } catch (err) {}
     });
     return ws;
@@ -75,7 +117,7 @@ HOOKS = """
   const timer = setInterval(() => {
     const videos = [...document.querySelectorAll("#tiles .tile-remote video")];
     const shown = videos.filter((v) => v.videoWidth > 0).length;
-    if (shown > 0 && __mesh.firstFrame === null) __mesh.firstFrame = performance.now();
+    if (shown > 0 && __mesh.firstFrame === null) { __mesh.firstFrame = performance.now(); mark("first_frame"); }
     if (shown >= %(peers)d && __mesh.allFrames === null) { __mesh.allFrames = performance.now(); clearInterval(timer); }
   }, 10);
 })();
@@ -149,6 +191,7 @@ def main() -> int:
     first: list[float] = []
     every: list[float] = []
     loads: list[tuple[int, int, int, int]] = []
+    stages: dict[str, list[float]] = {}
     anchors: list[float] = []
     try:
         with sync_playwright() as p:
@@ -176,6 +219,8 @@ def main() -> int:
                 joiner.goto(room_url, timeout=120000)
                 joiner.wait_for_function("window.__mesh && window.__mesh.allFrames !== null", timeout=120000)
                 mesh = joiner.evaluate("({...window.__mesh})")
+                for stage, at in mesh["at"].items():
+                    stages.setdefault(stage, []).append(at / 1000)
                 first.append(mesh["firstFrame"] / 1000)
                 every.append(mesh["allFrames"] / 1000)
                 time.sleep(1.0)  # candidates trickling after the first frame count towards the join too
@@ -227,6 +272,12 @@ def main() -> int:
     print(table(["signalling per join (mean)", "messages", "bytes"], [
         ["browsers to server (signal, media_state)", f"{sent:.1f}", f"{sent_bytes:,.0f}"],
         ["server to browsers (roster, peer_*, signal)", f"{got:.1f}", f"{got_bytes:,.0f}"],
+    ]))  # fmt: skip
+    print()
+    print("Where a join's time goes (the joining page; seconds since its navigation started):\n")
+    ordered = sorted(stages.items(), key=lambda item: statistics.median(item[1]))
+    print(table(["stage (first time)", "joins", "p50 s", "p95 s"], [
+        [stage, str(len(at)), f"{percentile(at, 50):.3f}", f"{percentile(at, 95):.3f}"] for stage, at in ordered
     ]))  # fmt: skip
     ok = percentile(every, 95) <= TARGET_P95_S
     print(f"\nall remotes p95 {percentile(every, 95):.2f} s (target <= {TARGET_P95_S} s): {'MET' if ok else 'NOT MET'}")

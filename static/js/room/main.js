@@ -174,17 +174,24 @@ const presentation = createPresentation({
 });
 window.roomPresentation = presentation; // the browser tests and bench/present_bench.py read its clock
 
+// The socket opens while the camera and microphone start (0.1 s to seconds): its handshake and the
+// server's join overlap them. What it says is handled once they are ready, in order, as if it had
+// opened after them: the recording's capture and the mesh's offers need this page's tracks.
+let devicesReady = false;
+const early = [];
+const whenReady = (handler) => (arg) => (devicesReady ? handler(arg) : early.push(() => handler(arg)));
+
 const socket = createSocket({
   path: config.wsPath,
-  onMessage: (message) => {
+  onMessage: whenReady((message) => {
     dispatch(message);
     effects(message);
     presentation.handle(message); // "state", "presentation", "clock_probe": the stage's presented item
-  },
-  onStatus: (status) => {
+  }),
+  onStatus: whenReady((status) => {
     dispatch({ type: "connection", status });
     if (status === "not_allowed") showNotice(texts.not_allowed, { level: "error", code: "not_allowed", sticky: true });
-  },
+  }),
 });
 
 // --- controls of hosts and moderators ---------------------------------------------------------
@@ -228,9 +235,11 @@ if (config.isLeader) {
 enhanceShownNotices();
 views.forEach((view) => view.render(state, null));
 journal.recoverOrphans(); // the unfinished segments of pages gone before this one are queued
+socket.connect();
 devices.open().finally(() => {
   mesh.setLocal(devices.camStream);
   drawMeeting();
-  socket.connect();
+  devicesReady = true;
+  early.splice(0).forEach((handle) => handle());
   uploader.pump(); // anything left from before a reload or a crash goes up now
 });
