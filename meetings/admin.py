@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import pluralize
 
+from core.admin import ReadOnlyInline
 from meetings import services
 from meetings.http import AuthenticatedHttpRequest
 from meetings.models import (
@@ -176,15 +177,9 @@ class ReadOnlyHistory(admin.ModelAdmin):
         return False
 
 
-class PresentationEventInline(admin.TabularInline):
+class PresentationEventInline(ReadOnlyInline):
     model = PresentationEvent
-    extra = 0
     fields = ("at", "page", "position", "playing")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(Presentation)

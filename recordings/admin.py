@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyInline
 from recordings import fragments, pipeline, services
 from recordings.consent_report import answers_of, consent_csv
 from recordings.models import (
@@ -55,22 +56,16 @@ class FragmentInline(admin.TabularInline):
     readonly_fields = fields
 
 
-class ConsentAnswerInline(admin.TabularInline):
+class ConsentAnswerInline(ReadOnlyInline):
     """Who agreed or declined to be recorded (issue 12); answers are given in the room, never here."""
 
     model = ConsentAnswer
-    extra = 0
     fields = ("user", "answer", "answered_at", "first_answered_at", "answers_given")
-    readonly_fields = fields
-    can_delete = False
     verbose_name = "consent answer"
 
     @admin.display(description="Answers given")
     def answers_given(self, obj: ConsentAnswer) -> int:
         return len(obj.history)
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 def consent_report_response(answers: QuerySet[ConsentAnswer], name: str) -> HttpResponse:
@@ -79,25 +74,16 @@ def consent_report_response(answers: QuerySet[ConsentAnswer], name: str) -> Http
     return response
 
 
-class PauseInline(admin.TabularInline):
+class PauseInline(ReadOnlyInline):
     """The paused spans cut out of the file (decision 0022): facts of the meeting, read-only."""
 
     model = RecordingPause
-    extra = 0
     fields = ("paused_at", "resumed_at", "paused_by")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Recording | None = None) -> bool:
-        return False
 
 
-class TransitionInline(admin.TabularInline):
+class TransitionInline(ReadOnlyInline):
     model = RecordingTransition
-    extra = 0
     fields = ("at", "from_state", "to_state", "note")
-    readonly_fields = fields
-    can_delete = False
 
 
 @admin.register(Recording)

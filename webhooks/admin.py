@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from core.admin import ReadOnlyInline
 from webhooks import selectors, services
 from webhooks.forms import EndpointForm
 from webhooks.models import Attempt, Delivery, Endpoint, Event
@@ -117,15 +118,9 @@ class EndpointAdmin(admin.ModelAdmin):
         )
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(ReadOnlyInline):
     model = Attempt
-    extra = 0
     fields = ("at", "status_code", "duration_ms", "error", "response_body", "succeeded")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Delivery | None = None) -> bool:
-        return False
 
 
 @admin.register(Delivery)

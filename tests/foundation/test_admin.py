@@ -69,3 +69,33 @@ def test_recording_state_is_read_only_in_admin(client, demo) -> None:
     assert 'name="state"' not in page and 'name="error"' not in page
     listing = client.get(reverse("admin:recordings_recording_changelist")).content.decode()
     assert "decoder exploded" in listing
+
+
+def test_histories_shown_under_their_parent_are_read_only(rf) -> None:
+    """Transitions, consent answers, pauses, presentation events and delivery attempts are written by
+    the product only (core.admin.ReadOnlyInline): no field editable, no row added or deleted."""
+    from django.contrib import admin as django_admin
+
+    from core.admin import ReadOnlyInline
+    from meetings.models import Presentation
+    from recordings.models import Recording
+    from webhooks.models import Delivery
+
+    request = rf.get("/admin/")
+    seen = []
+    for model in (Recording, Presentation, Delivery):
+        parent = django_admin.site._registry[model]
+        for inline_class in parent.inlines:
+            if not issubclass(inline_class, ReadOnlyInline):
+                continue
+            inline = inline_class(model, django_admin.site)
+            seen.append(inline_class.__name__)
+            assert tuple(inline.get_readonly_fields(request)) == tuple(inline.fields)
+            assert not inline.has_add_permission(request, None) and not inline.can_delete
+    assert {
+        "TransitionInline",
+        "ConsentAnswerInline",
+        "PauseInline",
+        "PresentationEventInline",
+        "AttemptInline",
+    } <= set(seen)
