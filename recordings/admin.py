@@ -137,8 +137,17 @@ class RecordingAdmin(admin.ModelAdmin):
     def retry_from_segments(self, request: HttpRequest, queryset: QuerySet[Recording]) -> None:
         selected = list(queryset)  # read before retrying: the list may be filtered by state
         retried = [rec for rec in selected if pipeline.retry_from_segments(rec) is not None]
-        self._report(request, len(retried), len(selected) - len(retried), did="Processing again",
+        skipped = [rec for rec in selected if rec not in retried]
+        removed = sum(1 for rec in skipped if rec.media_removed_at is not None)  # refreshed by the retry
+        self._report(request, len(retried), len(skipped) - removed, did="Processing again",
                      why_skipped="only failed, available or held recordings can be processed again.")  # fmt: skip
+        if removed:
+            self.message_user(
+                request,
+                f"{removed} recording(s) skipped: their segments were removed after publishing (the retention "
+                "rule); the published file is all that is left of them.",
+                messages.WARNING,
+            )
 
     @admin.action(description="Retry publishing (failed, stuck or available recordings)", permissions=["change"])
     def retry_publishing(self, request: HttpRequest, queryset: QuerySet[Recording]) -> None:

@@ -16,6 +16,7 @@ import os
 import shutil
 import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -131,16 +132,52 @@ def get_store() -> FragmentStore:
     return LocalFragmentStore(settings.FRAGMENT_DIR or settings.WORK_DIR)
 
 
+# A scratch directory whose process is gone (killed: no `finally` ran) is removed by the next task
+# on the machine once it is this old: the age keeps it safe where process ids are not all visible
+# (containers sharing a volume), as no task runs anywhere near this long.
+ORPHAN_SCRATCH_SECONDS = 6 * 60 * 60
+
+
 @contextmanager
 def scratch(what: str) -> Iterator[Path]:
-    """A task's own scratch directory under WORK_DIR, removed when the task ends (however it ends)."""
+    """A task's own scratch directory under WORK_DIR, removed when the task ends (however it ends,
+    short of the process being killed: those are swept here later, `sweep_orphaned_scratch`)."""
     root = Path(settings.WORK_DIR) / "scratch"
     root.mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(prefix=f"{what}-", dir=root))
+    sweep_orphaned_scratch(root)
+    path = Path(tempfile.mkdtemp(prefix=f"{what}-{os.getpid()}-", dir=root))
     try:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def sweep_orphaned_scratch(root: Path, *, older_than: float = ORPHAN_SCRATCH_SECONDS) -> list[Path]:
+    """Remove scratch directories of processes that no longer run, older than `older_than` seconds."""
+    removed: list[Path] = []
+    now = time.time()
+    for path in root.iterdir():
+        parts = path.name.split("-")
+        if len(parts) < 3 or not parts[1].isdigit():
+            continue  # not named by `scratch` (or from before the process id was in the name)
+        try:
+            if now - path.stat().st_mtime < older_than or _process_alive(int(parts[1])):
+                continue
+        except FileNotFoundError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 # --- The verified final MP4, named by Recording.output_path (a local path or an s3:// location) ---

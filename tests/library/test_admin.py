@@ -90,6 +90,28 @@ def test_recording_actions_retry_and_republish(
 
 
 @pytest.mark.django_db
+def test_retrying_from_segments_says_when_the_segments_are_gone(client, cast) -> None:
+    """A published recording whose segments the retention rule removed cannot be processed again, and
+    the admin says so, not that its state is wrong (it is available, a state that may be retried)."""
+    from django.utils import timezone
+
+    kept = make_recording(cast.room("single"), cast.users["starter"], state=Recording.State.RECORDING)
+    gone = make_recording(cast.room("integration"), cast.users["starter"], state=Recording.State.AVAILABLE)
+    Recording.objects.filter(pk=gone.pk).update(media_removed_at=timezone.now())
+    client.force_login(cast.users["admin"])
+    response = client.post(
+        "/admin/recordings/recording/",
+        {"action": "retry_from_segments", ACTION_CHECKBOX_NAME: [kept.pk, gone.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "1 recording(s) skipped: only failed, available or held" in page
+    assert "1 recording(s) skipped: their segments were removed after publishing" in page
+    gone.refresh_from_db()
+    assert gone.state == Recording.State.AVAILABLE  # untouched
+
+
+@pytest.mark.django_db
 def test_deleting_in_the_admin_bins_then_deletes_the_stored_file(
     client, cast, publish, django_capture_on_commit_callbacks
 ) -> None:
