@@ -8,6 +8,7 @@ both media workers compose windows of one recording. The sweep, hooks and beat s
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import re
 import shutil
@@ -135,11 +136,16 @@ def nginx_in_front(tmp: Path, ports: list[int]) -> tuple[subprocess.Popen[bytes]
     site = re.sub(r"listen 443 ssl[^\n]*\n", f"listen 127.0.0.1:{listen};\n", site)
     site = re.sub(r"\n\s*ssl_certificate[^\n]*", "", site)
     site = site.replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
+    # collectstatic's output, here a folder of the test's (the documented alias, pointed elsewhere).
+    assert "alias /var/lib/liverec/static/;" in site
+    site = site.replace("alias /var/lib/liverec/static/;", f"alias {tmp / 'static'}/;")
     (tmp / "site.conf").write_text(site)
     temp = " ".join(f"{kind}_temp_path {tmp / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     (tmp / "nginx.conf").write_text(
-        f"daemon off; pid {tmp / 'nginx.pid'}; error_log {tmp / 'error.log'};\n"
-        f"events {{}}\nhttp {{ access_log {tmp / 'access.log'}; {temp} include {tmp / 'site.conf'}; }}\n"
+        # Workers as this user: the static folder is in the test's private temporary directory.
+        f"daemon off; user {getpass.getuser()}; pid {tmp / 'nginx.pid'}; error_log {tmp / 'error.log'};\n"
+        f"events {{}}\nhttp {{ log_format upstream '$request_uri $upstream_addr'; "
+        f"access_log {tmp / 'access.log'} upstream; {temp} include {tmp / 'site.conf'}; }}\n"
     )
     proc = subprocess.Popen([NGINX, "-c", str(tmp / "nginx.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
@@ -153,10 +159,13 @@ def nginx_in_front(tmp: Path, ports: list[int]) -> tuple[subprocess.Popen[bytes]
 
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+STATIC_CSS = b"body { color: #123456; } /* collectstatic's copy, served by nginx */\n"
 
 
 @pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed (apt-get install nginx-light)")
 def test_one_address_in_front_of_both_through_the_documented_nginx(scaled, tmp_path) -> None:
+    (tmp_path / "static" / "css").mkdir(parents=True)
+    (tmp_path / "static" / "css" / "app.css").write_bytes(STATIC_CSS)
     proc, port = nginx_in_front(tmp_path, [scaled["port"], scaled["port"] + 1])
     front = f"http://127.0.0.1:{port}"
     try:
@@ -166,8 +175,13 @@ def test_one_address_in_front_of_both_through_the_documented_nginx(scaled, tmp_p
         for _ in range(4):
             page = httpx.get(front + "/", cookies={"sessionid": cookie}, timeout=60)
             assert page.status_code == 200 and "Weekly planning" in page.text
+        served_by = {
+            line.split()[1] for line in (tmp_path / "access.log").read_text().splitlines() if line.startswith("/ ")
+        }
+        assert served_by == {f"127.0.0.1:{scaled['port']}", f"127.0.0.1:{scaled['port'] + 1}"}, served_by
         room_id = int(re.search(r'href="/rooms/(\d+)/"[^>]*>\s*Weekly planning', page.text, re.S).group(1))
-        assert httpx.get(front + "/static/css/app.css", timeout=60).status_code in {200, 404}  # alias: no collectstatic
+        css = httpx.get(front + "/static/css/app.css", timeout=60)  # by nginx itself, from the alias
+        assert css.status_code == 200 and css.content == STATIC_CSS
 
         async def join_through_the_proxy() -> dict:
             async with websockets.connect(
