@@ -108,39 +108,21 @@ SLIDES = [  # title, bullet points, accent colour (0-1 RGB)
 
 
 def make_slides() -> bytes:
-    """A three-slide 16:9 PDF with titles and bullet points (base-14 Helvetica), written by hand."""
-    import io
+    """A three-slide 16:9 PDF with titles and bullet points (base-14 Helvetica)."""
+    from loadtest.pdf import pdf_document
 
     width, height = 960, 540
-    font = "<< /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> "
-    font += "/F2 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold >> >> >>"
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
-    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(len(SLIDES)))
-    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(SLIDES)} >>".encode())
+    fonts = "<< /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> "
+    fonts += "/F2 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold >> >> >>"
+    contents = []
     for i, (title, points, (r, g, b)) in enumerate(SLIDES):
         lines = [f"{r} {g} {b} rg 0 {height - 120} {width} 120 re f", "1 1 1 rg BT /F2 44 Tf 60 445 Td"]
         lines.append(f"({title}) Tj ET 0.2 0.2 0.25 rg BT /F1 30 Tf 80 330 Td")
         for point in points:
             lines.append(f"(- {point}) Tj 0 -60 Td")
         lines.append(f"ET 0.5 0.5 0.55 rg BT /F1 18 Tf {width - 120} 30 Td ({i + 1} / {len(SLIDES)}) Tj ET")
-        content = "\n".join(lines).encode()
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] /Resources {font} "
-            f"/Contents {4 + 2 * i} 0 R >>".encode()
-        )
-        objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
+        contents.append("\n".join(lines).encode())
+    return pdf_document(contents, width=width, height=height, resources=fonts)
 
 
 def make_library(work: Path) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import zlib
 from pathlib import Path
+
+from loadtest.pdf import pdf_document
 
 # Each page of a test PDF is filled with one colour, with a black bar whose length is the page number,
 # so a screenshot or a decoded PNG tells the pages apart by colour and by the bar.
@@ -12,31 +13,13 @@ PAGE_COLORS: list[tuple[int, int, int]] = [(220, 40, 40), (40, 160, 60), (40, 80
 
 
 def make_pdf(pages: int = 3, *, width: int = 640, height: int = 360) -> bytes:
-    """A valid PDF of `pages` pages (a 16:9 slide each), written by hand: no PDF library needed."""
-    objects: list[bytes] = []
-    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(pages))
-    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
-    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode())
+    """A valid PDF of `pages` pages (a 16:9 slide each): a colour and a bar as long as the page number."""
+    contents = []
     for i in range(pages):
         r, g, b = (c / 255 for c in PAGE_COLORS[i % len(PAGE_COLORS)])
         bar = (i + 1) * width // 8
-        content = f"{r:.3f} {g:.3f} {b:.3f} rg 0 0 {width} {height} re f 0 0 0 rg 20 20 {bar} 30 re f".encode()
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] /Contents {4 + 2 * i} 0 R >>".encode()
-        )
-        objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
+        contents.append(f"{r:.3f} {g:.3f} {b:.3f} rg 0 0 {width} {height} re f 0 0 0 rg 20 20 {bar} 30 re f".encode())
+    return pdf_document(contents, width=width, height=height)
 
 
 def decode_png(data: bytes) -> tuple[int, int, bytes]:
