@@ -52,6 +52,9 @@ async def test_roster_join_state_and_leave(live, demo) -> None:
         # Everyone already there hears of the newcomer once.
         joined = await host.expect(lambda m: m.get("type") == "peer_joined" and m["peer"]["name"] == "Pia Participant")
         assert joined["peer"]["peer"] == guest_roster["peer_id"] and joined["peer"]["role"] == "participant"
+        await quiet(guest, lambda m: m.get("type") == "peer_joined")  # not echoed to the joiner itself
+        arrivals = [m for m in host.messages if m.get("type") == "peer_joined"]
+        assert [m["peer"]["peer"] for m in arrivals] == [guest_roster["peer_id"]]  # once
 
         # Microphone and camera state reach the others.
         await guest.send(type="media_state", mic=False, cam=True, screen=None)
