@@ -190,26 +190,35 @@ def task_events(log: str, name: str, what: str) -> list[tuple[str, datetime]]:
     return found
 
 
-def queue_media_work() -> None:
-    """Run in the run command's environment (Django set up): a stopped recording with segments, whose
-    windows the recordings sweep then queues for composition on the media queue (1080p, seconds each)."""
+def build_stopped_recording(colour: str, segments: int) -> None:
+    """Run in the run command's environment (Django set up): the demo, and a stopped recording of the
+    host's `segments` 5-second segments, whose windows the recordings sweep then queues for
+    composition on the media queue (1080p, seconds each)."""
     from meetings.services import seed_demo
     from tests.conftest import DEMO_PASSWORD
     from tests.pipeline.conftest import Part, build_recording
 
     demo = seed_demo(password=DEMO_PASSWORD)
-    # Two 10-second windows: one for each of the media worker's two processes.
-    build_recording(demo, [Part("host", "red", start=0.0, count=4, length=5.0)], stop_at=20.0)
+    build_recording(demo, [Part("host", colour, start=0.0, count=segments, length=5.0)], stop_at=segments * 5.0)
+
+
+def queue_stopped_recording(env: dict[str, str], *, colour: str, segments: int, timeout: float) -> None:
+    """`build_stopped_recording` in a process of its own, against the running product's database."""
+    code = (
+        f"import django; django.setup(); from {__name__} import build_stopped_recording as b; b({colour!r}, {segments})"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env | {"DJANGO_SETTINGS_MODULE": "config.settings"},
+        check=True,
+        timeout=timeout,  # real WebM segments made with PyAV: minutes on a loaded machine
+    )
 
 
 def test_sweeps_run_on_their_own_worker_while_media_work_fills_the_media_worker(running) -> None:
-    subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); from {__name__} import queue_media_work as q; q()"],
-        cwd=ROOT,
-        env=running["env"] | {"DJANGO_SETTINGS_MODULE": "config.settings"},
-        check=True,
-        timeout=120,
-    )
+    # Two 10-second windows: one for each of the media worker's two processes.
+    queue_stopped_recording(running["env"], colour="red", segments=4, timeout=120)
     compose = "recordings.tasks.compose_window"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:

@@ -13,7 +13,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ import pytest
 import websockets
 
 from tests.conftest import free_port
-from tests.foundation.test_run_processes import ROOT, login, run_command, task_events
+from tests.foundation.test_run_processes import ROOT, login, queue_stopped_recording, run_command, task_events
 
 pytestmark = pytest.mark.processes
 
@@ -91,24 +90,8 @@ def test_a_notice_sent_through_one_daphne_reaches_a_socket_on_the_other(scaled) 
     assert "session_ended" in asyncio.run(meet())
 
 
-def queue_four_windows() -> None:
-    """Run in the run command's environment: a stopped recording of 40 s, four windows to compose."""
-    from meetings.services import seed_demo
-    from tests.conftest import DEMO_PASSWORD
-    from tests.pipeline.conftest import Part, build_recording
-
-    demo = seed_demo(password=DEMO_PASSWORD)
-    build_recording(demo, [Part("host", "blue", start=0.0, count=8, length=5.0)], stop_at=40.0)
-
-
 def test_both_media_workers_compose_windows_of_one_recording(scaled) -> None:
-    subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); from {__name__} import queue_four_windows as q; q()"],
-        cwd=ROOT,
-        env=scaled["env"] | {"DJANGO_SETTINGS_MODULE": "config.settings"},
-        check=True,
-        timeout=600,  # eight real WebM segments made with PyAV: minutes on a loaded machine
-    )
+    queue_stopped_recording(scaled["env"], colour="blue", segments=8, timeout=600)  # a 40 s recording, 4 windows
     compose = "recordings.tasks.compose_window"
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
