@@ -189,6 +189,7 @@ def _peer_from(raw: bytes | str | None) -> Peer | None:
 
 
 _SET_TTL_SECONDS = 24 * 60 * 60
+FULL_HINT_SECONDS = 1.0  # Roster.known_full
 # A join in one round trip, so a storm of joins cannot push a mesh past its cap and a join past it
 # costs one small reply: ids whose key expired are dropped; a peer already in (a re-registration) is
 # always let back; a newcomer is admitted below the cap, sending if it asks to and is a leader or the
@@ -231,6 +232,22 @@ class Roster:
 
     def __init__(self) -> None:
         self._clients: dict[int, Any] = {}
+        # Session id -> until when (monotonic) a newcomer is told the mesh is full without asking
+        # Redis: in a join storm of a 1,000-person room, 975 sockets would each run the join script
+        # only to hear "full" (a fifth of a join's server time, bench/fanout_bench.py).
+        self._full_until: dict[int, float] = {}
+
+    def known_full(self, session_id: int) -> bool:
+        """This process heard "full" for the session less than FULL_HINT_SECONDS ago and let nobody
+        out since. Only a newcomer may take it as the answer: it tries again at its next heartbeat,
+        which asks Redis, so a place freed by a socket of another process is taken a heartbeat later."""
+        until = self._full_until.get(session_id)
+        if until is None:
+            return False
+        if until > time.monotonic():
+            return True
+        del self._full_until[session_id]
+        return False
 
     def _redis(self) -> Any:
         import redis.asyncio as aioredis
@@ -294,6 +311,7 @@ class Roster:
             _SET_TTL_SECONDS,
         )
         if not reply[0]:
+            self._full_until[session_id] = time.monotonic() + FULL_HINT_SECONDS
             return None, []
         others = sorted((p for p in map(_peer_from, reply[2:]) if p is not None), key=lambda p: p.peer)
         return replace(peer, sends=bool(reply[1])), others
@@ -314,6 +332,7 @@ class Roster:
         return bool(await self._redis().expire(self._peer_key(session_id, peer_id), self.ttl()))
 
     async def leave(self, session_id: int, peer_id: str) -> None:
+        self._full_until.pop(session_id, None)  # a place frees: the next newcomer asks
         redis = self._redis()
         async with redis.pipeline(transaction=False) as pipe:
             pipe.delete(self._peer_key(session_id, peer_id))

@@ -116,7 +116,8 @@ def _join_batch(room: Room, session: LiveSession, people: list[tuple[User, Sessi
         recording_services.start_automatic_recording(room=room, user=leaders[0])
     recording = recording_selectors.active_recording(room_id=room.pk)
     snapshot = recording_events.snapshot(recording)
-    presentation = selectors.presentation_snapshot_for_room(room_id=room.pk)  # a late joiner lands on it
+    # A late joiner lands on what is presented; the batch's session is the room's open one.
+    presentation = selectors.presentation_snapshot(selectors.current_presentation(session_id=session.pk))
     return [
         {
             "session": session,
@@ -298,7 +299,7 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
         if recording is not None:  # a late joiner is told, not only shown
             await self._send(recording_events.late_joiner_notice(recording))
         await self._send(ClockProbe(server_time=time.time()))
-        await self._mesh_join(session.pk)
+        await self._mesh_join(session.pk, newcomer=True)
 
     async def disconnect(self, code: int) -> None:
         self.gone = True  # a presence flush already under way must not register this socket again
@@ -497,13 +498,14 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
 
     # --- the mesh: this socket in the session's roster -------------------------------------------
 
-    async def _mesh_join(self, session_id: int) -> None:
+    async def _mesh_join(self, session_id: int, *, newcomer: bool = False) -> None:
         """Register this socket in the session's mesh; send it the roster, and the mesh its arrival.
 
         The roster comes from Redis (meetings.signalling), never a database query: one round trip
         per join, one message to the joiner and one to each peer of the mesh (at most MESH_MAX_PEERS),
         never one every socket of the room hears. Past the cap the socket is in the room without
-        live media, told once, and tries again at each heartbeat (docs/decisions/0032).
+        live media, told once, and tries again at each heartbeat (docs/decisions/0032). A `newcomer`
+        (the socket's first try) takes this process's recent "full" for an answer.
         """
         sends = permissions.role_can(self.role, RoomAction.SEND_MEDIA, self.room)
         previous = self.peer
@@ -519,13 +521,16 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
             screen=previous.screen if previous is not None else None,
         )
         try:
-            admitted, others = await signalling.roster.join(
-                session_id,
-                peer,
-                sender_limit=settings.MESH_SENDER_LIMIT,
-                leader=permissions.is_leader(self.role),
-                max_peers=settings.MESH_MAX_PEERS,
-            )
+            if newcomer and signalling.roster.known_full(session_id):
+                admitted, others = None, list[signalling.Peer]()  # a storm's 976th need not ask Redis
+            else:
+                admitted, others = await signalling.roster.join(
+                    session_id,
+                    peer,
+                    sender_limit=settings.MESH_SENDER_LIMIT,
+                    leader=permissions.is_leader(self.role),
+                    max_peers=settings.MESH_MAX_PEERS,
+                )
         except Exception:  # Redis unreachable: the meeting goes on without the mesh until a resync
             logger.warning("room %s: could not register a mesh peer", self.room.pk)
             return

@@ -120,3 +120,34 @@ def test_the_mesh_admits_at_most_its_cap_even_in_a_storm_and_frees_places(settin
                 await roster.leave(session, peer_id)
 
     asyncio.run(scenario())
+
+
+def test_a_full_answer_is_remembered_a_moment_for_newcomers_and_forgotten_when_a_place_frees(monkeypatch) -> None:
+    """Roster.known_full: a join storm's sockets past the cap need not each ask Redis (bench/fanout_bench.py)."""
+    monkeypatch.setattr(signalling, "FULL_HINT_SECONDS", 0.3)
+
+    async def scenario() -> None:
+        roster = Roster()
+        session = 10**9 + 12  # no real session has this id
+        ids = [f"{i:016x}" for i in range(3)]
+        try:
+            assert not roster.known_full(session)
+            for peer_id in ids[:2]:
+                joined, _ = await roster.join(session, peer(peer_id), sender_limit=8, leader=False, max_peers=2)
+                assert joined is not None
+            assert not roster.known_full(session)  # admitted, never refused: nothing to remember
+            refused, _ = await roster.join(session, peer(ids[2]), sender_limit=8, leader=False, max_peers=2)
+            assert refused is None and roster.known_full(session)
+            await asyncio.sleep(0.4)
+            assert not roster.known_full(session)  # only a moment: a heartbeat's retry asks Redis again
+            await roster.join(session, peer(ids[2]), sender_limit=8, leader=False, max_peers=2)
+            assert roster.known_full(session)
+            await roster.leave(session, ids[0])
+            assert not roster.known_full(session)  # a place freed here: the next newcomer asks
+            taken, _ = await roster.join(session, peer(ids[2]), sender_limit=8, leader=False, max_peers=2)
+            assert taken is not None
+        finally:
+            for peer_id in ids:
+                await roster.leave(session, peer_id)
+
+    asyncio.run(scenario())
