@@ -1,8 +1,10 @@
 """Benchmark: join to first remote frame in a 4-person meeting, and the signalling a join costs.
 
-    .venv/bin/python bench/meeting_bench.py [--joins 20] [--width 320 --height 180]
+    .venv/bin/python bench/meeting_bench.py [--joins 20] [--width 320 --height 180] [--static daphne]
 
-One Daphne process (config.asgi, DEBUG on so it serves the room's JavaScript) on a throwaway
+As deployed (docs/deploy.md): nginx with deploy/nginx.conf in front of one Daphne process (config.asgi,
+DEBUG off), serving the room's JavaScript from collectstatic's output; `--static daphne` instead lets
+Daphne serve it with DEBUG on, as `make run` does. On a throwaway
 PostgreSQL database (`liverec_bench_meeting`) seeded with the demo, and headless Chromium with
 fake camera and microphone. Three people (host, moderator, co-editor) are in the meeting; the
 fourth (the participant) joins `--joins` times, each time in a fresh browser context, and leaves
@@ -28,6 +30,8 @@ on one machine); `--width/--height` to measure another size.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import shutil
 import statistics
 import subprocess
 import sys
@@ -162,9 +166,29 @@ def seed() -> int:
     return demo.rooms["single"].pk
 
 
-def login(browser, url: str, username: str):
+@contextlib.contextmanager
+def deployed_front(port: int):
+    """collectstatic into a folder of the bench's, and nginx as documented in front of `port`; yields nginx's port."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from loadtest.nginx import nginx
+
+    static = VAR / "meeting-static"
+    settings.STATIC_ROOT = static
+    call_command("collectstatic", interactive=False, verbosity=0, clear=True)
+    tmp = VAR / "meeting-nginx"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    with nginx(tmp, [port], static) as front:
+        yield front
+
+
+def login(browser, url: str, username: str, front: str):
+    """A context signed in at Daphne itself (`url`): through nginx, which passes the Host without its
+    port, Django's CSRF check would refuse the form's Origin. A cookie holds for every port of a host."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.grant_permissions(["camera", "microphone"], origin=url)
+    context.grant_permissions(["camera", "microphone"], origin=front)
     page = context.new_page()
     page.goto(url + "/login/")
     page.get_by_label("Username").fill(username)
@@ -179,13 +203,25 @@ def main() -> int:
     parser.add_argument("--joins", type=int, default=20)
     parser.add_argument("--width", type=int, default=320)
     parser.add_argument("--height", type=int, default=180)
+    parser.add_argument(
+        "--static",
+        choices=("nginx", "daphne"),
+        default="nginx",
+        help="who serves the JavaScript: nginx in front, as deployed (default), or Daphne with DEBUG on",
+    )
     args = parser.parse_args()
 
     database = ensure_database("liverec_bench_meeting")
     setup_django(database)
     room_id = seed()
     load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    server = Daphne("config.asgi:application", server_env(database, DEBUG="1"), VAR / "meeting-daphne.log")
+    front = contextlib.ExitStack()
+    if args.static == "nginx":
+        server = Daphne("config.asgi:application", server_env(database), VAR / "meeting-daphne.log")
+        front_url = f"http://127.0.0.1:{front.enter_context(deployed_front(server.port))}"
+    else:
+        server = Daphne("config.asgi:application", server_env(database, DEBUG="1"), VAR / "meeting-daphne.log")
+        front_url = server.url
     from playwright.sync_api import sync_playwright
 
     first: list[float] = []
@@ -197,23 +233,23 @@ def main() -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
             hooks = HOOKS % {"w": args.width, "h": args.height, "peers": 3}
-            room_url = f"{server.url}/rooms/{room_id}/"
+            room_url = f"{front_url}/rooms/{room_id}/"
             present = []
             for username in ("host", "moderator", "coeditor"):
-                context, page = login(browser, server.url, username)
+                context, page = login(browser, server.url, username, front_url)
                 context.add_init_script(hooks)
                 page.goto(room_url, timeout=120000)
                 page.wait_for_selector("#room[data-ready='1']", timeout=120000)
                 present.append(page)
             for page in present:  # everyone sees everyone before the measured joins
                 page.wait_for_function("document.querySelectorAll('#tiles .tile-remote').length === 2", timeout=60000)
-            context, page = login(browser, server.url, "participant")
+            context, page = login(browser, server.url, "participant", front_url)
             state = context.storage_state()
             context.close()
             for i in range(args.joins):
                 before = [page.evaluate("({...window.__mesh})") for page in present]
                 context = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=state)
-                context.grant_permissions(["camera", "microphone"], origin=server.url)
+                context.grant_permissions(["camera", "microphone"], origin=front_url)
                 context.add_init_script(hooks)
                 joiner = context.new_page()
                 joiner.goto(room_url, timeout=120000)
@@ -246,6 +282,7 @@ def main() -> int:
                 anchors.append(anchor_page.evaluate(ANCHOR, [args.width, args.height]) / 1000)
             browser.close()
     finally:
+        front.close()
         server.stop()
 
     anchor = statistics.median(anchors)
@@ -261,7 +298,7 @@ def main() -> int:
     ]
     print()
     print(f"Machine: {machine_note()}; {load}")
-    print(f"Camera {args.width}x{args.height} at 15 fps (fake device)\n")
+    print(f"Camera {args.width}x{args.height} at 15 fps (fake device); JavaScript served by {args.static}\n")
     print(table(["case", "first remote frame p50 / p95 (s)", "all remotes p50 (s)", "all remotes p95 (s)",
                  "p50 / anchor"], rows))  # fmt: skip
     sent = statistics.mean(x[0] for x in loads)

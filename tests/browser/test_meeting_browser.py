@@ -50,6 +50,12 @@ async () => {
 }
 """
 
+# The encodings of the camera video each open peer connection sends (mesh.js limits them).
+CAMERA_SENT = """
+() => window.__pcs.filter((pc) => pc.connectionState !== "closed").map((pc) =>
+  pc.getSenders().filter((s) => s.track && s.track.kind === "video").map((s) => s.getParameters().encodings[0]))
+"""
+
 NAMES = {"host": "Hana Host", "moderator": "Milo Moderator", "participant": "Pia Participant"}
 
 
@@ -99,6 +105,10 @@ def test_three_people_see_and_hear_each_other(live, demo, meet) -> None:
         for name in others:
             expect(remote_tile(page, name)).to_be_visible()
         wait_media_flowing(page, peers=2)
+        # Chromium took the mesh's cap on the camera video sent to each peer (CAMERA_SEND_LIMITS).
+        sent = page.evaluate(CAMERA_SENT)
+        assert len(sent) == 2 and all(len(senders) == 1 for senders in sent), sent
+        assert all(s[0]["maxBitrate"] == 800000 and s[0]["maxFramerate"] == 24 for s in sent), sent
         # The participant list: everyone, with roles, and the count.
         page.get_by_role("button", name="People").click()
         panel = page.get_by_role("dialog", name="People (3)")

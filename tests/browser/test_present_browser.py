@@ -38,6 +38,20 @@ VIDEO_JS = """
 """
 
 
+# Stops the stage image's load event before the page's own listener hears it (capture phase, at the
+# document: a load event never reaches the window). A page must then show a preloaded page without it
+# (presentation.js, showImage).
+BLOCK_STAGE_LOAD_JS = """
+() => document.addEventListener("load", (e) => {
+  if (e.target && e.target.id === "presentation-image") e.stopImmediatePropagation();
+}, true)
+"""
+PRELOADED_JS = """
+(pages) => pages.every((n) => performance.getEntriesByType("resource")
+  .some((e) => e.name.endsWith(`/pages/${n}/`) && e.responseEnd > 0))
+"""
+
+
 def close_to(a, b, tolerance: int = 30) -> bool:
     return all(abs(x - y) <= tolerance for x, y in zip(a, b, strict=True))
 
@@ -78,6 +92,11 @@ def test_a_presented_pdf_shows_the_same_page_everywhere(live, demo, join_room) -
     assert participant.locator("#presentation-controls").count() == 0  # not even in a participant's page
     expect(coeditor.locator("#presentation-controls")).to_be_hidden()  # a host who is not presenting
 
+    # The participant's page has the next two pages fetched already: it shows them at once, with no
+    # wait for the image's load event (here never heard at all). Before, it waited for that event.
+    participant.wait_for_function(PRELOADED_JS, arg=[2, 3], timeout=20000)
+    participant.wait_for_timeout(1000)  # fetched, then taken into the page's available images
+    participant.evaluate(BLOCK_STAGE_LOAD_JS)
     host.get_by_role("button", name="Next page").click()
     for page in (host, participant, coeditor):
         shows_page(page, 2)

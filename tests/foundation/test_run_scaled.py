@@ -8,11 +8,8 @@ both media workers compose windows of one recording. The sweep, hooks and beat s
 from __future__ import annotations
 
 import asyncio
-import getpass
 import json
 import re
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +18,8 @@ import httpx
 import pytest
 import websockets
 
-from tests.conftest import free_port
-from tests.foundation.test_run_processes import ROOT, login, queue_stopped_recording, run_command, task_events
+from loadtest.nginx import NGINX, start_nginx
+from tests.foundation.test_run_processes import login, queue_stopped_recording, run_command, task_events
 
 pytestmark = pytest.mark.processes
 
@@ -107,41 +104,6 @@ def test_both_media_workers_compose_windows_of_one_recording(scaled) -> None:
     assert sweeps and {who for who, _ in sweeps} == {"sweep"}
 
 
-def nginx_in_front(tmp: Path, ports: list[int]) -> tuple[subprocess.Popen[bytes], int]:
-    """deploy/nginx.conf as documented, its upstream pointed at `ports`, on plain HTTP (no certificate here)."""
-    site = (ROOT / "deploy" / "nginx.conf").read_text()
-    listen = free_port()
-    site = re.sub(r"    server 127\.0\.0\.1:800\d[^\n]*\n", "", site)
-    site = site.replace(
-        "upstream liverec_web {\n",
-        "upstream liverec_web {\n" + "".join(f"    server 127.0.0.1:{port};\n" for port in ports),
-    )
-    site = re.sub(r"listen 443 ssl[^\n]*\n", f"listen 127.0.0.1:{listen};\n", site)
-    site = re.sub(r"\n\s*ssl_certificate[^\n]*", "", site)
-    site = site.replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
-    # collectstatic's output, here a folder of the test's (the documented alias, pointed elsewhere).
-    assert "alias /var/lib/liverec/static/;" in site
-    site = site.replace("alias /var/lib/liverec/static/;", f"alias {tmp / 'static'}/;")
-    (tmp / "site.conf").write_text(site)
-    temp = " ".join(f"{kind}_temp_path {tmp / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    (tmp / "nginx.conf").write_text(
-        # Workers as this user: the static folder is in the test's private temporary directory.
-        f"daemon off; user {getpass.getuser()}; pid {tmp / 'nginx.pid'}; error_log {tmp / 'error.log'};\n"
-        f"events {{}}\nhttp {{ log_format upstream '$request_uri $upstream_addr'; "
-        f"access_log {tmp / 'access.log'} upstream; {temp} include {tmp / 'site.conf'}; }}\n"
-    )
-    proc = subprocess.Popen([NGINX, "-c", str(tmp / "nginx.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{listen}/login/", timeout=30)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    return proc, listen
-
-
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 STATIC_CSS = b"body { color: #123456; } /* collectstatic's copy, served by nginx */\n"
 
 
@@ -149,7 +111,7 @@ STATIC_CSS = b"body { color: #123456; } /* collectstatic's copy, served by nginx
 def test_one_address_in_front_of_both_through_the_documented_nginx(scaled, tmp_path) -> None:
     (tmp_path / "static" / "css").mkdir(parents=True)
     (tmp_path / "static" / "css" / "app.css").write_bytes(STATIC_CSS)
-    proc, port = nginx_in_front(tmp_path, [scaled["port"], scaled["port"] + 1])
+    proc, port = start_nginx(tmp_path, [scaled["port"], scaled["port"] + 1], tmp_path / "static")
     front = f"http://127.0.0.1:{port}"
     try:
         with login(scaled["url"], "participant") as client:

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { createMesh, peerStreams } from "../../static/js/room/mesh.js";
+import { cameraEncoding, CAMERA_SEND_LIMITS, createMesh, peerStreams } from "../../static/js/room/mesh.js";
 
 class FakePC {
   static all = [];
@@ -17,7 +17,12 @@ class FakePC {
     FakePC.all.push(this);
   }
   addTrack(track, stream) {
-    const sender = { track, stream };
+    // As Chromium's RTCRtpSender: one encoding until told otherwise; what setParameters was given is kept.
+    const sender = { track, stream, params: { encodings: [{ active: true }] } };
+    sender.getParameters = () => structuredClone(sender.params);
+    sender.setParameters = async (params) => {
+      sender.params = params;
+    };
     this.tracks.push(sender);
     if (!this.queued) {
       // As browsers do: one negotiationneeded for the tracks added in one task.
@@ -124,4 +129,23 @@ test("the screen is told apart from the camera by the stream id the peer announc
   assert.deepEqual(peerStreams(peer), { camera: { id: "C" }, screen: { id: "S" } });
   peer.info.screen = null;
   assert.deepEqual(peerStreams(peer), { camera: { id: "C" }, screen: null });
+});
+
+test("the camera is sent to each peer at most 360 lines tall, at a capped rate; a shared screen as it is", async () => {
+  assert.deepEqual(cameraEncoding(720), { scaleResolutionDownBy: 2, maxFramerate: 24, maxBitrate: 800000 });
+  assert.equal(cameraEncoding(1080).scaleResolutionDownBy, 3);
+  assert.equal(cameraEncoding(CAMERA_SEND_LIMITS.maxHeight).scaleResolutionDownBy, 1);
+  assert.equal(cameraEncoding(180).scaleResolutionDownBy, 1); // never scaled up
+
+  FakePC.all = [];
+  const mesh = createMesh({ send: () => {} });
+  const hd = (id, kind) => ({ id, kind, getSettings: () => ({ height: 720 }) });
+  mesh.setLocal(stream("cam", hd("v", "video"), { id: "a", kind: "audio" }));
+  mesh.setScreen(stream("screen", hd("s", "video")));
+  mesh.handle({ type: "roster", peer_id: "b".repeat(16), sends: true, peers: [info("a".repeat(16))] });
+  await flush();
+  const byTrack = Object.fromEntries(FakePC.all[0].tracks.map((sender) => [sender.track.id, sender.params.encodings]));
+  assert.deepEqual(byTrack.v, [{ active: true, scaleResolutionDownBy: 2, maxFramerate: 24, maxBitrate: 800000 }]);
+  assert.deepEqual(byTrack.a, [{ active: true }]); // sound as it is
+  assert.deepEqual(byTrack.s, [{ active: true }]); // a screen's text must stay readable
 });

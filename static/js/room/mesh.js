@@ -20,6 +20,34 @@ export const MESH_ID = "mesh";
 // or answer lost on the way (a peer that was briefly gone from the roster) must not leave a tile dark.
 export const RETRY_MS = 8000;
 
+// Camera video sent to each peer: at most 360 lines, 24 frames a second and 800 kbit/s. A mesh
+// encodes it once per peer and a tile is a few hundred pixels tall, while three 720p encodes per
+// page in a meeting of four kept a 2-core machine busy (bench/present_bench.py). The recording is
+// not affected: capture.js records the camera itself, at its own size. A shared screen is not limited.
+export const CAMERA_SEND_LIMITS = { maxHeight: 360, maxFramerate: 24, maxBitrate: 800000 };
+
+// The encoding parameters for a camera `height` lines tall (RTCRtpEncodingParameters).
+export function cameraEncoding(height, limits = CAMERA_SEND_LIMITS) {
+  return {
+    scaleResolutionDownBy: height > limits.maxHeight ? height / limits.maxHeight : 1,
+    maxFramerate: limits.maxFramerate,
+    maxBitrate: limits.maxBitrate,
+  };
+}
+
+async function limitCamera(sender, track) {
+  if (track.kind !== "video" || typeof sender.getParameters !== "function") return;
+  const params = sender.getParameters();
+  const height = (track.getSettings && track.getSettings().height) || 720;
+  const encodings = params.encodings && params.encodings.length ? params.encodings : [{}];
+  params.encodings = encodings.map((encoding) => ({ ...encoding, ...cameraEncoding(height) }));
+  try {
+    await sender.setParameters(params);
+  } catch (err) {
+    console.warn("mesh: could not limit the camera video sent", err);
+  }
+}
+
 export function createMesh({ send, iceServers = [], onChange = () => {} }) {
   const peers = new Map();
   let selfId = null;
@@ -91,7 +119,10 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
       }
     }
     for (const [trackId, { track, stream }] of wanted) {
-      if (!peer.senders.has(trackId)) peer.senders.set(trackId, peer.pc.addTrack(track, stream));
+      if (peer.senders.has(trackId)) continue;
+      const sender = peer.pc.addTrack(track, stream);
+      peer.senders.set(trackId, sender);
+      if (stream === local) limitCamera(sender, track);
     }
   }
 

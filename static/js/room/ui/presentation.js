@@ -92,9 +92,10 @@ export function createPresentation({ config, command, notify }) {
     if (img.getAttribute("src") !== src) {
       img.dataset.page = page ? String(page) : "";
       img.src = src;
-    } else if (img.complete && img.naturalWidth) {
-      el.dataset.shownPage = page ? String(page) : "1";
     }
+    // A preloaded page is complete as soon as its src is set (HTML's list of available images): it
+    // is shown now, not when the load event's task gets its turn on a page busy with video.
+    if (img.complete && img.naturalWidth) el.dataset.shownPage = page ? String(page) : "1";
   }
 
   img.addEventListener("load", () => {
