@@ -36,7 +36,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from common import VAR, Daphne, ensure_database, machine_note, server_env, setup_django, table
 
@@ -167,7 +169,7 @@ def seed() -> int:
 
 
 @contextlib.contextmanager
-def deployed_front(port: int):
+def deployed_front(port: int) -> Iterator[int]:
     """collectstatic into a folder of the bench's, and nginx as documented in front of `port`; yields nginx's port."""
     from django.conf import settings
     from django.core.management import call_command
@@ -184,7 +186,7 @@ def deployed_front(port: int):
         yield front
 
 
-def login(browser, url: str, username: str, front: str):
+def login(browser: Any, url: str, username: str, front: str) -> tuple[Any, Any]:
     """A context signed in at Daphne itself (`url`): through nginx, which passes the Host without its
     port, Django's CSRF check would refuse the form's Origin. A cookie holds for every port of a host."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
