@@ -239,8 +239,9 @@ class Roster:
 
     def known_full(self, session_id: int) -> bool:
         """This process heard "full" for the session less than FULL_HINT_SECONDS ago and let nobody
-        out since. Only a newcomer may take it as the answer: it tries again at its next heartbeat,
-        which asks Redis, so a place freed by a socket of another process is taken a heartbeat later."""
+        out since. A socket waiting for a place (joining, or past the cap at its heartbeat) may take it
+        for the answer: the first to try once the moment is over asks Redis (and renews it), so a place
+        freed by a socket of another process is taken within about that long by someone waiting."""
         until = self._full_until.get(session_id)
         if until is None:
             return False

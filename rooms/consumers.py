@@ -299,7 +299,7 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
         if recording is not None:  # a late joiner is told, not only shown
             await self._send(recording_events.late_joiner_notice(recording))
         await self._send(ClockProbe(server_time=time.time()))
-        await self._mesh_join(session.pk, newcomer=True)
+        await self._mesh_join(session.pk, waiting=True)
 
     async def disconnect(self, code: int) -> None:
         self.gone = True  # a presence flush already under way must not register this socket again
@@ -364,8 +364,8 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
         batcher.touch(self.channel_name, self)
         if self.session_id is not None:
             try:
-                if self.peer is None:
-                    await self._mesh_join(self.session_id)  # the mesh was full: a place may be free now
+                if self.peer is None:  # the mesh was full: a place may be free now
+                    await self._mesh_join(self.session_id, waiting=True)
                 elif not await signalling.roster.touch(self.session_id, self.peer.peer):
                     await self._mesh_join(self.session_id)  # its key went (a Redis restart): back in
             except Exception:  # Redis down: the next heartbeat tries again
@@ -498,14 +498,15 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
 
     # --- the mesh: this socket in the session's roster -------------------------------------------
 
-    async def _mesh_join(self, session_id: int, *, newcomer: bool = False) -> None:
+    async def _mesh_join(self, session_id: int, *, waiting: bool = False) -> None:
         """Register this socket in the session's mesh; send it the roster, and the mesh its arrival.
 
         The roster comes from Redis (meetings.signalling), never a database query: one round trip
         per join, one message to the joiner and one to each peer of the mesh (at most MESH_MAX_PEERS),
         never one every socket of the room hears. Past the cap the socket is in the room without
-        live media, told once, and tries again at each heartbeat (docs/decisions/0032). A `newcomer`
-        (the socket's first try) takes this process's recent "full" for an answer.
+        live media, told once, and tries again at each heartbeat (docs/decisions/0032). A socket
+        `waiting` for a place (joining, or past the cap) takes this process's recent "full" for an
+        answer: in a 1,000-person room, 975 sockets would otherwise ask Redis at every heartbeat.
         """
         sends = permissions.role_can(self.role, RoomAction.SEND_MEDIA, self.room)
         previous = self.peer
@@ -521,7 +522,7 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
             screen=previous.screen if previous is not None else None,
         )
         try:
-            if newcomer and signalling.roster.known_full(session_id):
+            if waiting and signalling.roster.known_full(session_id):
                 admitted, others = None, list[signalling.Peer]()  # a storm's 976th need not ask Redis
             else:
                 admitted, others = await signalling.roster.join(

@@ -139,7 +139,7 @@ def test_a_full_answer_is_remembered_a_moment_for_newcomers_and_forgotten_when_a
             refused, _ = await roster.join(session, peer(ids[2]), sender_limit=8, leader=False, max_peers=2)
             assert refused is None and roster.known_full(session)
             await asyncio.sleep(0.4)
-            assert not roster.known_full(session)  # only a moment: a heartbeat's retry asks Redis again
+            assert not roster.known_full(session)  # only a moment: the next one waiting asks Redis again
             await roster.join(session, peer(ids[2]), sender_limit=8, leader=False, max_peers=2)
             assert roster.known_full(session)
             await roster.leave(session, ids[0])
