@@ -20,7 +20,6 @@ import hashlib
 import io
 import json
 import logging
-import random
 import secrets
 import time
 from collections.abc import Sequence
@@ -494,13 +493,10 @@ class SimParticipant:
                 delay = min(delay * 2, 15.0)
 
     async def _heartbeat_loop(self) -> None:
-        interval = self._heartbeat_seconds or 10.0
         try:
-            # As socket.js (firstHeartbeatMs): the first after a random part of the interval.
-            await asyncio.sleep(interval * (0.1 + 0.9 * random.random()))
             while True:
+                await asyncio.sleep(self._heartbeat_seconds or 10.0)
                 await self._send({"type": "heartbeat"})
-                await asyncio.sleep(interval)
         except websockets.ConnectionClosed:
             pass  # the read loop sees the close too and decides about reconnecting
 

@@ -7,13 +7,6 @@ export const CLOSE_SESSION_ENDED = 4000;
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 15000;
 
-// The first heartbeat comes after a random part of the interval, the rest at the interval: sockets
-// that joined together (a webinar's start) would otherwise beat together, a thousand messages for
-// the server in the same second of every interval, for as long as the meeting lasts.
-export function firstHeartbeatMs(seconds, random = Math.random) {
-  return seconds * 1000 * (0.1 + 0.9 * random());
-}
-
 export function createSocket({ path, onMessage, onStatus }) {
   let socket = null;
   let heartbeatTimer = null;
@@ -32,19 +25,9 @@ export function createSocket({ path, onMessage, onStatus }) {
     return id;
   }
 
-  function stopHeartbeat() {
-    clearTimeout(heartbeatTimer); // the first beat's timeout, or (same id pool) the interval after it
-    clearInterval(heartbeatTimer);
-  }
-
   function startHeartbeat(seconds) {
-    stopHeartbeat();
-    if (!(seconds > 0)) return;
-    const beat = () => send({ type: "heartbeat" });
-    heartbeatTimer = setTimeout(() => {
-      beat();
-      heartbeatTimer = setInterval(beat, seconds * 1000);
-    }, firstHeartbeatMs(seconds));
+    clearInterval(heartbeatTimer);
+    if (seconds > 0) heartbeatTimer = setInterval(() => send({ type: "heartbeat" }), seconds * 1000);
   }
 
   function receive(message) {
@@ -74,7 +57,7 @@ export function createSocket({ path, onMessage, onStatus }) {
       receive(message);
     };
     socket.onclose = (e) => {
-      stopHeartbeat();
+      clearInterval(heartbeatTimer);
       if (stopped) return;
       if (e.code === CLOSE_NOT_ALLOWED) {
         stopped = true;
@@ -94,7 +77,7 @@ export function createSocket({ path, onMessage, onStatus }) {
 
   function stop() {
     stopped = true;
-    stopHeartbeat();
+    clearInterval(heartbeatTimer);
     clearTimeout(reconnectTimer);
   }
 
