@@ -258,7 +258,8 @@ class MuteRequest(Event):
 
 @dataclass(frozen=True)
 class ClockProbe(Event):
-    """The server's clock; the browser answers with `clock_reply` (server-measured offsets)."""
+    """The server's clock; the browser answers with `clock_reply` (server-measured offsets). On joining
+    the `State` serves as the first probe: the browser answers its `server_time` the same way."""
 
     TYPE: ClassVar[str] = "clock_probe"
     server_time: float

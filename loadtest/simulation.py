@@ -507,11 +507,11 @@ class SimParticipant:
 
     async def _handle(self, message: dict[str, Any], *, arrived: float) -> None:
         kind = message.get("type")
-        if kind == "clock_probe":
+        if kind in ("clock_probe", "state") and "server_time" in message:  # as socket.js: a state is a probe too
             await self._send(
                 {"type": "clock_reply", "server_time": message["server_time"], "client_time": time.time() * 1000}
             )
-        elif kind == "notice":
+        if kind == "notice":
             self.notices.append((message.get("text", ""), arrived))
         elif kind in ("state", "recording"):
             if kind == "state":

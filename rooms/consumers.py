@@ -65,8 +65,9 @@ MAX_MESSAGE_BYTES = 4096
 # message may be, up to this; anything else past 4 KB gets the 4 KB error as before.
 MAX_SIGNAL_BYTES = 32 * 1024
 PEER_CACHE_SECONDS = 2.0  # how long a socket relays to a peer without asking the roster again
-# Clock probes on connect and the first heartbeats give the offset; after that an occasional one
-# follows drift. Probing on every heartbeat cost 1,000 sockets a database write each.
+# The State on connect (the browser answers its server_time as a clock probe: one message less per
+# socket in a join storm) and probes at the first heartbeats give the offset; after that an occasional
+# one follows drift. Probing on every heartbeat cost 1,000 sockets a database write each.
 EARLY_PROBES = 3
 PROBE_EVERY = 30
 
@@ -298,7 +299,6 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
         await self._send(self._state(session, recording, joined["consent"], joined.get("presentation")))
         if recording is not None:  # a late joiner is told, not only shown
             await self._send(recording_events.late_joiner_notice(recording))
-        await self._send(ClockProbe(server_time=time.time()))
         await self._mesh_join(session.pk, waiting=True)
 
     async def disconnect(self, code: int) -> None:

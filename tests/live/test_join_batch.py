@@ -57,15 +57,12 @@ async def join(live, room_id: int, cookie: str | None) -> tuple[object, dict | N
         await asyncio.sleep(0.5 * (attempt + 1))
     else:
         return None, None, status
-    state = None
     while True:
         message = json.loads(await asyncio.wait_for(ws.recv(), 60))
-        if message["type"] == "state":
-            state = message
-        elif message["type"] == "clock_probe":
+        if message["type"] == "state":  # also the first clock probe: answered as socket.js does
             reply = {"type": "clock_reply", "server_time": message["server_time"], "client_time": 1000.0}
             await ws.send(json.dumps(reply))
-            return ws, state, None
+            return ws, message, None
 
 
 async def test_a_crowd_joining_at_once_is_each_let_in_or_refused_as_alone(live, demo) -> None:

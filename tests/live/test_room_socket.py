@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 
@@ -62,8 +63,12 @@ async def test_state_on_connect_and_role(live, demo) -> None:
     async with RoomSocket(live, room.pk, await cookie(demo.users["participant"])) as ws:
         state = await ws.expect_type("state")
         assert state["role"] == "participant" and state["is_leader"] is False and state["recording"] is None
-        probe = await ws.expect_type("clock_probe")
-        assert isinstance(probe["server_time"], float)
+        # The state is the first clock probe (socket.js answers its server_time): no probe of its own.
+        assert isinstance(state["server_time"], float)
+        await ws.expect_type("roster")
+        await ws.send(type="clock_reply", server_time=state["server_time"], client_time=time.time() * 1000)
+        await wait_for(lambda: Presence.objects.filter(clock_offset__isnull=False).exists())
+        assert not [m for m in ws.messages if m.get("type") == "clock_probe"]
 
 
 async def test_participant_commands_are_refused(live, demo) -> None:

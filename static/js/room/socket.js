@@ -32,10 +32,12 @@ export function createSocket({ path, onMessage, onStatus }) {
 
   function receive(message) {
     // The protocol's own chores first; then everything goes to the page, these included.
+    // The state is a clock probe too: on joining, the server sends no probe of its own.
     if (message.type === "state") startHeartbeat(message.heartbeat_seconds);
-    else if (message.type === "clock_probe") {
+    if ((message.type === "state" || message.type === "clock_probe") && typeof message.server_time === "number") {
       send({ type: "clock_reply", server_time: message.server_time, client_time: Date.now() });
-    } else if (message.type === "session_ended") stopped = true;
+    }
+    if (message.type === "session_ended") stopped = true;
     onMessage(message);
   }
 
