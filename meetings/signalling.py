@@ -232,9 +232,10 @@ class Roster:
 
     def __init__(self) -> None:
         self._clients: dict[int, Any] = {}
-        # Session id -> until when (monotonic) a newcomer is told the mesh is full without asking
-        # Redis: in a join storm of a 1,000-person room, 975 sockets would each run the join script
-        # only to hear "full" (a fifth of a join's server time, bench/fanout_bench.py).
+        # Session id -> until when (monotonic) a socket waiting for a place is told the mesh is full
+        # without asking Redis: in a 1,000-person room, 975 sockets would each run the join script on
+        # joining (a fifth of a join's server time in a storm, bench/fanout_bench.py) and at every
+        # heartbeat, only to hear "full".
         self._full_until: dict[int, float] = {}
 
     def known_full(self, session_id: int) -> bool:
@@ -333,7 +334,7 @@ class Roster:
         return bool(await self._redis().expire(self._peer_key(session_id, peer_id), self.ttl()))
 
     async def leave(self, session_id: int, peer_id: str) -> None:
-        self._full_until.pop(session_id, None)  # a place frees: the next newcomer asks
+        self._full_until.pop(session_id, None)  # a place frees: the next one waiting asks Redis
         redis = self._redis()
         async with redis.pipeline(transaction=False) as pipe:
             pipe.delete(self._peer_key(session_id, peer_id))
