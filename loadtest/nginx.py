@@ -11,7 +11,6 @@ from __future__ import annotations
 import getpass
 import re
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,22 +19,19 @@ from pathlib import Path
 
 import httpx
 
+from loadtest.stack import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 MIME_TYPES = Path("/etc/nginx/mime.types")  # Debian's nginx-common
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_nginx(tmp: Path, ports: list[int], static: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """The documented site in front of 127.0.0.1:`ports`; returns the process and the port it listens on,
+@contextmanager
+def nginx(tmp: Path, ports: list[int], static: Path) -> Iterator[int]:
+    """The documented site in front of 127.0.0.1:`ports` for the block; yields the port it listens on,
     once it answers. Its access log names the upstream of each request (`tmp`/access.log)."""
     site = (ROOT / "deploy" / "nginx.conf").read_text()
-    listen = _free_port()
+    listen = free_port()
     site = re.sub(r"    server 127\.0\.0\.1:800\d[^\n]*\n", "", site)
     site = site.replace(
         "upstream liverec_web {\n",
@@ -43,7 +39,7 @@ def start_nginx(tmp: Path, ports: list[int], static: Path) -> tuple[subprocess.P
     )
     site = re.sub(r"listen 443 ssl[^\n]*\n", f"listen 127.0.0.1:{listen};\n", site)
     site = re.sub(r"\n\s*ssl_certificate[^\n]*", "", site)
-    site = site.replace("listen 80;", f"listen 127.0.0.1:{_free_port()};")
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
     # collectstatic's output, here the caller's folder (the documented alias, pointed elsewhere).
     if "alias /var/lib/liverec/static/;" not in site:
         raise RuntimeError("deploy/nginx.conf no longer serves /static/ from /var/lib/liverec/static/")
@@ -59,22 +55,15 @@ def start_nginx(tmp: Path, ports: list[int], static: Path) -> tuple[subprocess.P
         f"access_log {tmp / 'access.log'} upstream; {temp} include {tmp / 'site.conf'}; }}\n"
     )
     proc = subprocess.Popen([NGINX, "-c", str(tmp / "nginx.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{listen}/login/", timeout=30)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    return proc, listen
-
-
-@contextmanager
-def nginx(tmp: Path, ports: list[int], static: Path) -> Iterator[int]:
-    """`start_nginx` for the block; yields its port."""
-    proc, port = start_nginx(tmp, ports, static)
     try:
-        yield port
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{listen}/login/", timeout=30)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        yield listen
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.wait(timeout=60)

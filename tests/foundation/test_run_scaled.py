@@ -18,7 +18,7 @@ import httpx
 import pytest
 import websockets
 
-from loadtest.nginx import NGINX, start_nginx
+from loadtest.nginx import NGINX, nginx
 from tests.foundation.test_run_processes import login, queue_stopped_recording, run_command, task_events
 
 pytestmark = pytest.mark.processes
@@ -111,9 +111,8 @@ STATIC_CSS = b"body { color: #123456; } /* collectstatic's copy, served by nginx
 def test_one_address_in_front_of_both_through_the_documented_nginx(scaled, tmp_path) -> None:
     (tmp_path / "static" / "css").mkdir(parents=True)
     (tmp_path / "static" / "css" / "app.css").write_bytes(STATIC_CSS)
-    proc, port = start_nginx(tmp_path, [scaled["port"], scaled["port"] + 1], tmp_path / "static")
-    front = f"http://127.0.0.1:{port}"
-    try:
+    with nginx(tmp_path, [scaled["port"], scaled["port"] + 1], tmp_path / "static") as port:
+        front = f"http://127.0.0.1:{port}"
         with login(scaled["url"], "participant") as client:
             cookie = client.cookies["sessionid"]
         # Several requests: least_conn spreads them over both Daphnes, and each knows the session.
@@ -141,6 +140,3 @@ def test_one_address_in_front_of_both_through_the_documented_nginx(scaled, tmp_p
                         return message
 
         assert asyncio.run(join_through_the_proxy())["role"] == "participant"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
