@@ -42,6 +42,8 @@ from typing import Any
 
 from common import VAR, Daphne, ensure_database, machine_note, server_env, setup_django, table
 
+from loadtest.browser import sign_in
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--use-fake-device-for-media-stream",
@@ -192,11 +194,7 @@ def login(browser: Any, url: str, username: str, front: str) -> tuple[Any, Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.grant_permissions(["camera", "microphone"], origin=front)
     page = context.new_page()
-    page.goto(url + "/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(url + "/")
+    sign_in(page, url, username, PASSWORD)
     return context, page
 
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from loadtest.browser import sign_in  # noqa: E402
 from scripts.redis_boot import ensure_redis  # noqa: E402
 
 PASSWORD = "demo1234"  # seed_demo's
@@ -236,11 +237,7 @@ def shoot(base_url: str, out: Path, work: Path, chromium: str, *, phone: Path | 
             context = browser.new_context(viewport=VIEWPORT, color_scheme="light", reduced_motion="reduce")
             context.grant_permissions(["camera", "microphone"], origin=base_url)
             page = context.new_page()
-            page.goto(base_url + "/login/")
-            page.get_by_label("Username").fill(username)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(base_url + "/")
+            sign_in(page, base_url, username, PASSWORD)
             page.get_by_role("link", name="Weekly planning").first.click()
             expect(page.locator("#room")).to_have_attribute("data-ready", "1", timeout=30000)
             pages[username] = page

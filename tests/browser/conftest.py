@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from loadtest.browser import sign_in as sign_in_form
 from tests.conftest import DEMO_PASSWORD
 from tests.live.conftest import live, live_server_process  # noqa: F401  (fixtures reused here)
 
@@ -70,11 +71,7 @@ def new_page(browser, live, username: str | None, *, width: int = 1366, **option
     context.grant_permissions(["camera", "microphone"], origin=live.url)
     page = context.new_page()
     if username is not None:
-        page.goto(live.url + "/login/")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(live.url + "/")
+        sign_in_form(page, live.url, username, DEMO_PASSWORD)
     return page
 
 
