@@ -20,6 +20,7 @@ from meetings.models import (
     PresentationEvent,
     Room,
     RoomCollaborator,
+    Speaker,
     User,
 )
 
@@ -87,6 +88,14 @@ class PresenceInline(admin.TabularInline):
     readonly_fields = ("user", "role", "channel_name", "connected_at", "last_seen")
 
 
+class SpeakerInline(ReadOnlyInline):
+    """A broadcast's invited speakers: invited and taken back in the room only (meetings.services tells
+    the person's sockets; an edit here would not)."""
+
+    model = Speaker
+    fields = ("user", "invited_by", "invited_at")
+
+
 @admin.register(LiveSession)
 class LiveSessionAdmin(admin.ModelAdmin):
     """Sessions are opened by people joining and change state only in meetings.services.
@@ -109,7 +118,7 @@ class LiveSessionAdmin(admin.ModelAdmin):
         "host_left_deadline",
         "max_end_at",
     )
-    inlines = [PresenceInline]
+    inlines = [PresenceInline, SpeakerInline]
     actions = ["end_for_everyone", "go_live"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -167,8 +176,9 @@ class PresenceAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyHistory(admin.ModelAdmin):
-    """What was presented, and when: written only by the room (meetings.services), read here; the
-    recording's compositor draws from it, so staff may look but never add or change it."""
+    """Written only by the room (meetings.services), read here: what was presented and when (the
+    recording's compositor draws from it) and who was invited to speak (their sockets were told), so
+    staff may look but never add or change it."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -195,3 +205,10 @@ class PresentationAdmin(ReadOnlyHistory):
 class PresentationEventAdmin(ReadOnlyHistory):
     list_display = ("presentation", "at", "page", "position", "playing")
     list_select_related = ("presentation",)
+
+
+@admin.register(Speaker)
+class SpeakerAdmin(ReadOnlyHistory):
+    list_display = ("user", "session", "invited_by", "invited_at")
+    search_fields = ("user__username", "session__room__title")
+    list_select_related = ("session__room", "user", "invited_by")

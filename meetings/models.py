@@ -231,6 +231,25 @@ class LiveSession(models.Model):
         return f"{self.room} session {self.pk} ({self.state})"
 
 
+class Speaker(models.Model):
+    """A participant a host or moderator invited to speak in a live broadcast (SPEC "The live meeting"):
+    for this session they send camera, microphone and screen as hosts and moderators do. Invited and
+    taken back only through meetings.services (the room's sockets hear of it there)."""
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="speakers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    invited_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "user"], name="speaker_once_per_session")]
+
+    def __str__(self) -> str:
+        return f"{self.user} speaks in session {self.session_id}"
+
+
 class Presence(models.Model):
     """One open socket of one person in a live session; refreshed by heartbeat, it expires."""
 

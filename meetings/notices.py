@@ -22,7 +22,9 @@ TEXTS = NoticeTexts(
     # The live mesh (issue 11): why someone joined with camera and microphone off, or was muted.
     mesh_sender_limit="This meeting already carries as many cameras and microphones as it can, so you joined with "
     "yours off. You still see and hear everyone.",
-    mesh_viewer="You are watching a broadcast: only its hosts and moderators are seen and heard.",
+    mesh_viewer="You are watching a broadcast: only its hosts, moderators and invited speakers are seen and heard.",
+    speaker_invited="A host invited you to speak. Turn on your microphone or camera when you are ready.",
+    speaker_ended="You are watching again: your camera and microphone are off.",
     mesh_full="This meeting is full for live video, so you do not see or hear the others live. You are in the room "
     "all the same: you see what is presented and hear the room's notices.",
     mesh_muted="A host or moderator muted your microphone. You can unmute it yourself.",

@@ -14,7 +14,16 @@ from enum import StrEnum
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, F, OuterRef, Subquery
 
-from meetings.models import ChannelMembership, ChannelRole, CollaboratorRole, Room, RoomCollaborator, SessionRole, User
+from meetings.models import (
+    ChannelMembership,
+    ChannelRole,
+    CollaboratorRole,
+    Room,
+    RoomCollaborator,
+    SessionRole,
+    Speaker,
+    User,
+)
 
 AnyUser = User | AnonymousUser
 
@@ -148,6 +157,7 @@ class RoomAction(StrEnum):
     MANAGE_WEBHOOKS = "manage_webhooks"  # register the room's webhook endpoints (owner only)
     ANSWER_CONSENT = "answer_consent"  # agree or decline to be recorded (issue 12)
     SIGNAL = "signal"  # the live mesh's WebRTC signalling to another member of the session (issue 11)
+    INVITE_SPEAKER = "invite_speaker"  # broadcast rooms: let a viewer send media, or take it back
 
 
 LEADER_ROLES = frozenset({SessionRole.HOST, SessionRole.MODERATOR})
@@ -174,6 +184,7 @@ ROOM_POLICY: dict[RoomAction, frozenset[SessionRole]] = {
     # Viewers of a broadcast signal too: they answer the offers of those who send (rooms.consumers
     # relays only between a pair of which one sends).
     RoomAction.SIGNAL: EVERYONE,
+    RoomAction.INVITE_SPEAKER: LEADER_ROLES,
 }
 # What a live broadcast room changes (SPEC "Live broadcast rooms"): only its hosts and moderators
 # send media and share a screen; viewers receive.
@@ -181,8 +192,12 @@ BROADCAST_POLICY: dict[RoomAction, frozenset[SessionRole]] = {
     RoomAction.SEND_MEDIA: LEADER_ROLES,
     RoomAction.SHARE_SCREEN: LEADER_ROLES,
 }
+# What an invited speaker of a live broadcast may do beyond their role (SPEC "The live meeting": "only
+# hosts, moderators and invited speakers send media"): send, as in a meeting. A fact of the person in
+# one session (meetings.models.Speaker), not a role: it ends with the session or when taken back.
+SPEAKER_GRANTS = frozenset({RoomAction.SEND_MEDIA, RoomAction.SHARE_SCREEN})
 # Actions that only mean something in a live broadcast room.
-BROADCAST_ONLY = frozenset({RoomAction.GO_LIVE, RoomAction.CLOSE_ROOM})
+BROADCAST_ONLY = frozenset({RoomAction.GO_LIVE, RoomAction.CLOSE_ROOM, RoomAction.INVITE_SPEAKER})
 # Actions for the room's owner only (owns()): a fact of the person, not of the role, since a
 # co-editor hosts too. The issue: room owners register their rooms' webhooks.
 OWNER_ONLY = frozenset({RoomAction.MANAGE_WEBHOOKS})
@@ -197,22 +212,30 @@ def owns(user: AnyUser, room: Room) -> bool:
     return room.owner_id == user.pk
 
 
-def _role_allows(role: SessionRole | str, action: RoomAction, room: Room) -> bool:
+def _role_allows(role: SessionRole | str, action: RoomAction, room: Room, *, speaker: bool = False) -> bool:
     if action in BROADCAST_ONLY and room.mode != Room.Mode.BROADCAST:
         return False
     if room.mode == Room.Mode.BROADCAST and action in BROADCAST_POLICY:
-        return role in BROADCAST_POLICY[action]
+        return role in BROADCAST_POLICY[action] or (speaker and action in SPEAKER_GRANTS)
     return role in ROOM_POLICY[action]
 
 
-def role_can(role: SessionRole | str | None, action: RoomAction, room: Room) -> bool:
-    """Whether a person with `role` in `room` may do `action` (for a caller that has the role already).
+def role_can(role: SessionRole | str | None, action: RoomAction, room: Room, *, speaker: bool = False) -> bool:
+    """Whether a person with `role` in `room` may do `action` (for a caller that has the role already;
+    `speaker`: they are an invited speaker of the room's open session, `is_speaker`).
 
     An OWNER_ONLY action needs the person, not only the role: refused here, answered by can().
     """
     if role is None or action in OWNER_ONLY:
         return False
-    return _role_allows(role, action, room)
+    return _role_allows(role, action, room, speaker=speaker)
+
+
+def is_speaker(user_id: int, room: Room) -> bool:
+    """Whether the person was invited to speak in `room`'s open session (only a broadcast has speakers)."""
+    if room.mode != Room.Mode.BROADCAST:
+        return False
+    return Speaker.objects.filter(user_id=user_id, session__room=room, session__ended_at__isnull=True).exists()
 
 
 def refusal(action: RoomAction, room: Room) -> str:
@@ -221,6 +244,8 @@ def refusal(action: RoomAction, room: Room) -> str:
         return "That is only possible in a live broadcast room."
     if action in OWNER_ONLY:
         return "Only the room's owner can do that."
+    if action in SPEAKER_GRANTS and room.mode == Room.Mode.BROADCAST:
+        return "Only hosts, moderators and invited speakers can do that."
     return "Only hosts and moderators can do that."
 
 
@@ -229,7 +254,13 @@ def can(user: AnyUser, action: RoomAction, room: Room) -> bool:
     if action in OWNER_ONLY:
         role = session_role(user, room)
         return role is not None and owns(user, room) and _role_allows(role, action, room)
-    return role_can(session_role(user, room), action, room)
+    role = session_role(user, room)
+    # Only a broadcast's viewer needs the speaker fact, and only for what a speaker may do: one query then.
+    speaker = (
+        action in SPEAKER_GRANTS and role is not None and not is_leader(role) and user.is_authenticated
+        and is_speaker(user.pk, room)
+    )  # fmt: skip
+    return role_can(role, action, room, speaker=speaker)
 
 
 def leaders_of(room: Room) -> set[int]:

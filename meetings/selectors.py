@@ -21,6 +21,7 @@ from meetings.models import (
     Room,
     RoomCollaborator,
     SessionRole,
+    Speaker,
     User,
 )
 from meetings.permissions import RoomFacts, role_from_facts
@@ -131,3 +132,11 @@ def live_counts() -> tuple[int, int]:
     sessions = LiveSession.objects.open().count()
     sockets = Presence.objects.filter(last_seen__gte=cutoff, session__in=LiveSession.objects.open()).count()
     return sessions, sockets
+
+
+def speaker_ids(*, room: Room, session_id: int, user_ids: list[int]) -> set[int]:
+    """Which of these people were invited to speak in the room's session (a join batch asks once; only
+    a broadcast has speakers, so a meeting's batch asks nothing)."""
+    if room.mode != Room.Mode.BROADCAST or not user_ids:
+        return set()
+    return set(Speaker.objects.filter(session_id=session_id, user_id__in=user_ids).values_list("user_id", flat=True))

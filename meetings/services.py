@@ -31,10 +31,11 @@ from meetings.models import (
     Room,
     RoomCollaborator,
     SessionRole,
+    Speaker,
     User,
 )
 from meetings.notices import TEXTS as NOTICES
-from meetings.permissions import LEADER_ROLES, is_leader
+from meetings.permissions import LEADER_ROLES, RoomAction, is_leader, role_can, session_role
 from meetings.selectors import presentation_snapshot
 
 
@@ -283,10 +284,11 @@ def change_presence_role(*, channel_name: str, role: SessionRole) -> None:
     """An open socket's person got another role (promoted, demoted): its presence follows.
 
     A leader arriving cancels the host-left time-out, as a joining one does; the last leader
-    demoted arms it, as a leaving one does.
+    demoted arms it, as a leaving one does. A presenter who may no longer present stops presenting,
+    as one who leaves does.
     """
     with transaction.atomic():
-        presence = Presence.objects.filter(channel_name=channel_name).first()
+        presence = Presence.objects.filter(channel_name=channel_name).select_related("session__room").first()
         if presence is None:
             return
         Presence.objects.filter(pk=presence.pk).update(role=role)
@@ -294,6 +296,8 @@ def change_presence_role(*, channel_name: str, role: SessionRole) -> None:
             LiveSession.objects.filter(pk=presence.session_id).update(host_left_deadline=None)
         else:
             _arm_host_left_deadline(session_ids=[presence.session_id])
+        if not role_can(role, RoomAction.PRESENT, presence.session.room):
+            stop_presentation(session=presence.session, presenter_id=presence.user_id)
 
 
 def leave_session(*, channel_name: str) -> None:
@@ -445,6 +449,42 @@ def set_integration_role(*, room: Room, user: User, role: SessionRole) -> None:
     else:
         room.moderators.remove(user)
         room.invitees.add(user)
+
+
+# --- Invited speakers of a live broadcast (SPEC "The live meeting") ----------------------------------
+
+
+class SpeakerError(Exception):
+    """An invitation to speak that cannot be carried out; the message is safe to show."""
+
+
+def set_speaker(*, session: LiveSession, user: User, speaker: bool, by: User) -> bool:
+    """Invite `user` to speak in the broadcast `session`, or take it back; False if nothing changed.
+
+    Their open room sockets re-ask the room policy (core.events.announce_access_change) and stay in the
+    mesh sending, camera and microphone off until they turn them on, or stop sending. The invitation
+    ends with the session: a viewer invited once is not a speaker of the next broadcast.
+    """
+    room = session.room
+    if room.mode != Room.Mode.BROADCAST:
+        raise SpeakerError("Only a live broadcast has speakers: in a meeting everyone may send.")
+    role = session_role(user, room)
+    if role is None:
+        raise SpeakerError("That person is not in this session.")
+    if is_leader(role):
+        raise SpeakerError("Hosts and moderators are seen and heard already.")
+    with transaction.atomic():
+        if not LiveSession.objects.open().filter(pk=session.pk).exists():
+            raise SpeakerError("The session has ended.")
+        if speaker:
+            _, changed = Speaker.objects.get_or_create(
+                session=session, user=user, defaults={"invited_by": by, "invited_at": timezone.now()}
+            )
+        else:
+            changed = Speaker.objects.filter(session=session, user=user).delete()[0] > 0
+        if changed:
+            events.announce_access_change(user_ids=[user.pk], room_id=room.pk)
+    return changed
 
 
 # --- Presentations (issue 11): an item of Media and Files on the stage --------------------------------

@@ -172,6 +172,7 @@ class Peer:
     mic: bool = False
     cam: bool = False
     screen: str | None = None
+    speaker: bool = False  # a broadcast's viewer invited to speak (meetings.models.Speaker)
 
     def public(self) -> dict[str, Any]:
         data = asdict(self)

@@ -119,12 +119,15 @@ def _join_batch(room: Room, session: LiveSession, people: list[tuple[User, Sessi
     snapshot = recording_events.snapshot(recording)
     # A late joiner lands on what is presented; the batch's session is the room's open one.
     presentation = selectors.presentation_snapshot(selectors.current_presentation(session_id=session.pk))
+    viewers = [user.pk for user, role in people if not permissions.is_leader(role)]
+    speakers = selectors.speaker_ids(room=room, session_id=session.pk, user_ids=viewers)
     return [
         {
             "session": session,
             "recording": snapshot,
             "consent": _consent_of(recording, user),
             "presentation": presentation,
+            "speaker": user.pk in speakers,
         }
         for user, _ in people
     ]
@@ -137,6 +140,14 @@ _joins = joins.JoinBatcher(welcome=_join_batch)
 @database_sync_to_async
 def _join(room: Room, user: User, role: SessionRole, channel_name: str) -> dict[str, Any]:
     return _join_sync(room, user, role, channel_name, fresh=False)
+
+
+def _set_speaker(room: Room, user_id: int, speaker: bool, by: User) -> bool:
+    session = selectors.open_session(room=room)
+    user = User.objects.filter(pk=user_id).first()
+    if session is None or user is None:
+        raise services.SpeakerError("That person is not in this session.")
+    return services.set_speaker(session=session, user=user, speaker=speaker, by=by)
 
 
 def _answer_consent(room: Room, user: User, answer: str, uid: str | None) -> ConsentAnswer:
@@ -165,6 +176,7 @@ class Reassessed:
     session: LiveSession | None  # None: the session ended (an event the socket may have missed)
     ended: LiveSession | None  # then the session that ended, for its reason
     recording: Payload | None
+    speaker: bool = False  # invited to speak in the broadcast's session (meetings.models.Speaker)
     consent: Payload | None = None
     presentation: Payload | None = None
 
@@ -191,6 +203,7 @@ def _reassess(user_id: int, room_id: int, channel_name: str, role: SessionRole) 
         role=new_role,
         session=session,
         ended=ended,
+        speaker=session is not None and not permissions.is_leader(new_role) and permissions.is_speaker(user.pk, room),
         recording=recording_events.snapshot(active),
         consent=_consent_of(active, user),
         presentation=selectors.presentation_snapshot_for_room(room_id=room.pk),
@@ -234,6 +247,7 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
         "signal": RoomAction.SIGNAL,
         "media_state": RoomAction.SEND_MEDIA,
         "mute": RoomAction.MUTE_OTHERS,
+        "speaker": RoomAction.INVITE_SPEAKER,
     }
     # The mesh's frequent messages are authorised with the role the socket holds (kept current by
     # room_access_changed, which re-asks the policy when anything about the person changes), so a
@@ -273,6 +287,7 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
         self.peer: signalling.Peer | None = None  # this socket in the session's mesh, once registered
         self.mesh_peer_id = signalling.new_peer_id()  # kept while the mesh is full, for when it is not
         self.told_mesh_full = False
+        self.speaker = False  # invited to speak in a broadcast (kept current like the role)
         self.peer_cache: dict[str, tuple[float, signalling.Peer]] = {}  # peer id -> (until, peer)
         self.session_id: int | None = None
         self.limiter = signalling.RateLimiter()
@@ -284,6 +299,7 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
             return
         room, role, joined = entered.room, entered.role, entered.joined
         self.room, self.role, self.user = room, role, entered.user
+        self.speaker = bool(joined.get("speaker"))
         self.entered = True
         try:
             await self._join_groups(self._groups_for(role))
@@ -344,7 +360,7 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
             return
         try:
             if command in self.HELD_ROLE_COMMANDS:
-                allowed = action is None or permissions.role_can(self.role, action, self.room)
+                allowed = action is None or self._may(action)
             else:
                 allowed = action is None or await _allowed(self.user, action, self.room)
             if not allowed:
@@ -352,7 +368,7 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
                 await self._error(permissions.refusal(action, self.room), ref=ref)
                 return
             await getattr(self, f"cmd_{command}")(content, ref)
-        except (recording_services.RecordingError, signalling.SignalError) as exc:
+        except (recording_services.RecordingError, signalling.SignalError, services.SpeakerError) as exc:
             await self._error(str(exc), ref=ref)
         except Exception:  # the socket must outlive any one bad command
             logger.exception("command %s failed in room %s", command, self.room.pk)
@@ -474,7 +490,7 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
             return
         if not self.peer.sends:
             state = signalling.MediaState(mic=False, cam=False, screen=state.screen)
-        if state.screen is not None and not permissions.role_can(self.role, RoomAction.SHARE_SCREEN, self.room):
+        if state.screen is not None and not self._may(RoomAction.SHARE_SCREEN):
             await self._error(permissions.refusal(RoomAction.SHARE_SCREEN, self.room), ref=ref)
             return
         self.peer = dataclasses.replace(self.peer, mic=state.mic, cam=state.cam, screen=state.screen)
@@ -485,16 +501,41 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
     async def cmd_mute(self, content: Payload, ref: Any) -> None:
         """{"type": "mute", "peer": peer id}: a host or moderator mutes someone's microphone; they may
         unmute themselves (the mute is a request their page carries out, and says so)."""
+        target = await self._named_peer(content, ref)
+        if target is None:
+            return
+        request = MuteRequest(by=self.user.label, text=meeting_notices.TEXTS.text("mesh_muted"))
+        await self.channel_layer.send(target.channel, events.channel_message(request))
+        await self._send(Ack(id=ref, command="mute", result={"peer": target.peer}))
+
+    async def cmd_speaker(self, content: Payload, ref: Any) -> None:
+        """{"type": "speaker", "peer": peer id, "speaker": bool}: a host or moderator of a broadcast invites
+        a viewer to speak, or takes it back (meetings.services.set_speaker; their sockets hear of it)."""
+        speaker = content.get("speaker")
+        if not isinstance(speaker, bool):
+            await self._error("Say whether they speak: speaker is true or false.", ref=ref)
+            return
+        target = await self._named_peer(content, ref)
+        if target is None:
+            return
+        changed = await database_sync_to_async(_set_speaker)(self.room, target.user_id, speaker, self.user)
+        await self._send(
+            Ack(id=ref, command="speaker", result={"peer": target.peer, "speaker": speaker, "changed": changed})
+        )
+
+    async def _named_peer(self, content: Payload, ref: Any) -> signalling.Peer | None:
+        """The session's peer a command names in "peer", or None once the error is sent."""
         peer_id = content.get("peer")
         target = None
         if isinstance(peer_id, str) and signalling.PEER_ID.fullmatch(peer_id) and self.session_id is not None:
             target = await signalling.roster.get(self.session_id, peer_id)
         if target is None:
             await self._error("That person is not in this session.", ref=ref)
-            return
-        request = MuteRequest(by=self.user.label, text=meeting_notices.TEXTS.text("mesh_muted"))
-        await self.channel_layer.send(target.channel, events.channel_message(request))
-        await self._send(Ack(id=ref, command="mute", result={"peer": target.peer}))
+        return target
+
+    def _may(self, action: RoomAction) -> bool:
+        """The room policy for the role and speaker standing this socket holds (kept current by _reassess)."""
+        return permissions.role_can(self.role, action, self.room, speaker=self.speaker)
 
     # --- the mesh: this socket in the session's roster -------------------------------------------
 
@@ -508,7 +549,7 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
         `waiting` for a place (joining, or past the cap) takes this process's recent "full" for an
         answer: in a 1,000-person room, 975 sockets would otherwise ask Redis at every heartbeat.
         """
-        sends = permissions.role_can(self.role, RoomAction.SEND_MEDIA, self.room)
+        sends = self._may(RoomAction.SEND_MEDIA)
         previous = self.peer
         peer = signalling.Peer(
             peer=previous.peer if previous is not None else self.mesh_peer_id,
@@ -519,7 +560,8 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
             channel=self.channel_name,
             mic=previous.mic if previous is not None and sends else False,
             cam=previous.cam if previous is not None and sends else False,
-            screen=previous.screen if previous is not None else None,
+            screen=previous.screen if previous is not None and self._may(RoomAction.SHARE_SCREEN) else None,
+            speaker=self.speaker,
         )
         try:
             if waiting and signalling.roster.known_full(session_id):
@@ -623,7 +665,8 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
             await self._close(CLOSE_NOT_ALLOWED)
             return
         changed = now.role != self.role
-        self.user, self.room = now.user, now.room
+        spoken = now.speaker != self.speaker  # invited to speak, or taken back
+        self.user, self.room, self.speaker = now.user, now.room, now.speaker
         if changed:
             self.role = now.role
             await self._leave_groups()
@@ -633,11 +676,13 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
             code = services.SESSION_ENDED_CODE.get(reason, "session_ended")
             await self._send(SessionEnded(reason=reason, text=meeting_notices.TEXTS.text(code)))
             await self._close(CLOSE_SESSION_ENDED)
-        elif changed or tell:
+        elif changed or spoken or tell:
             await self._send(self._state(now.session, now.recording, now.consent, now.presentation))
-            # The mesh hears of a new role (a viewer made a speaker); after a Redis restart the
+            # The mesh hears of a new role or a viewer made a speaker; after a Redis restart the
             # roster may be gone: the socket registers again, under the same peer id.
             await self._mesh_join(now.session.pk)
+            if spoken:
+                await self._send(meeting_notices.TEXTS.notice("speaker_invited" if now.speaker else "speaker_ended"))
 
     # --- helpers ------------------------------------------------------------------------------
 

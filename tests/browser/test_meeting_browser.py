@@ -11,17 +11,23 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from meetings.models import Room
 from tests.browser.pages import Audit
 
 pytestmark = pytest.mark.browser
 
-# Small frames for the test (3 pages encode and decode on a shared 2-core machine), and a hand on
-# every peer connection the page makes, for getStats. The product's own code is unchanged.
+# Small frames for the test (3 pages encode and decode on a shared 2-core machine), a hand on
+# every peer connection the page makes, for getStats, and on every websocket it opens, to drop one.
+# The product's own code is unchanged.
 TEST_HOOKS = """
 (() => {
   const small = { width: { ideal: 320 }, height: { ideal: 180 }, frameRate: { ideal: 15 } };
   const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-  navigator.mediaDevices.getUserMedia = (c) => gum(c && c.video ? { ...c, video: small } : c);
+  window.__devicesAsked = 0;
+  navigator.mediaDevices.getUserMedia = (c) => {
+    window.__devicesAsked += 1;
+    return gum(c && c.video ? { ...c, video: small } : c);
+  };
   const Native = window.RTCPeerConnection;
   window.__pcs = [];
   window.RTCPeerConnection = function (...args) {
@@ -30,6 +36,14 @@ TEST_HOOKS = """
     return pc;
   };
   window.RTCPeerConnection.prototype = Native.prototype;
+  // A subclass, so WebSocket.OPEN and the other constants socket.js reads are still there.
+  window.__sockets = [];
+  window.WebSocket = class extends window.WebSocket {
+    constructor(...args) {
+      super(...args);
+      window.__sockets.push(this);
+    }
+  };
 })();
 """
 
@@ -206,3 +220,142 @@ def test_a_shared_screen_is_on_everyones_stage(live, demo, meet) -> None:
     participant.get_by_role("button", name="Stop sharing").click()
     expect(host.locator("#stage")).to_have_attribute("data-has-content", "0", timeout=10000)
     expect(host.locator("#stage-video")).to_be_hidden()
+
+
+# The room socket dropped from the page: the close reaches socket.js as a dropped network's would
+# (a code other than 4403 and 4000, so it reconnects after 1 s), and the server sees a real
+# disconnect (its peer_left goes to the others). Closing it server-side would mean reaching into
+# the live server's process. Answers the badge right after socket.js handled the close, so the
+# page is seen to have lost its connection, not only to have it again later.
+DROP_SOCKET = """
+async () => {
+  const ws = window.__sockets.at(-1);
+  await new Promise((resolve) => {
+    ws.addEventListener("close", () => setTimeout(resolve, 0)); // after socket.js's own onclose
+    ws.close();
+  });
+  return document.getElementById("conn-status").dataset.state;
+}
+"""
+
+# Frames each remote tile's <video> has shown, by the tile's peer id: what the person sees, where
+# getStats only proves the peer connections decode.
+TILE_FRAMES = """
+() => Object.fromEntries([...document.querySelectorAll("#tiles .tile-remote")].map((tile) => {
+  const video = tile.querySelector("video");
+  return [tile.dataset.peer, video.srcObject ? video.getVideoPlaybackQuality().totalVideoFrames : -1];
+}))
+"""
+
+
+# Of the page's open peer connections, how many it made before `n` had been made, and how many after.
+OPEN_PCS_SINCE = """
+(n) => {
+  const open = window.__pcs.map((pc, i) => [i, pc.connectionState]).filter(([, state]) => state !== "closed");
+  return { old: open.filter(([i]) => i < n).length, new: open.filter(([i]) => i >= n).length };
+}
+"""
+
+
+def self_peer_id(page) -> str:
+    """This page's mesh peer id, as the participant list shows it (its first entry is the page's own)."""
+    return page.locator("#people-list .person").first.get_attribute("data-peer") or ""
+
+
+def wait_tiles_playing(page, peers: set[str], timeout: float = 20.0) -> None:
+    """The remote tiles are exactly `peers`, and each one's video shows more frames over a second."""
+    deadline = time.monotonic() + timeout
+    after: dict[str, int] = {}
+    while time.monotonic() < deadline:
+        before = page.evaluate(TILE_FRAMES)
+        page.wait_for_timeout(1000)
+        after = page.evaluate(TILE_FRAMES)
+        if set(before) == set(after) == peers and all(after[p] > before[p] > 0 for p in peers):
+            return
+    raise AssertionError(f"remote tiles not playing on {page.url}: want {sorted(peers)}, have {after}")
+
+
+def test_a_page_that_reconnects_gets_its_peers_back(live, demo, meet) -> None:
+    room = demo.rooms["single"]
+    pages = meet(room, "host", "moderator", "participant")
+    for page in pages.values():
+        expect(page.locator("#tiles .tile-remote")).to_have_count(2, timeout=20000)
+        wait_media_flowing(page, peers=2)
+    ids = {who: self_peer_id(page) for who, page in pages.items()}
+    assert all(ids.values()) and "self" not in ids.values(), ids
+
+    made = {who: page.evaluate("() => window.__pcs.length") for who, page in pages.items()}
+
+    participant = pages["participant"]
+    assert participant.evaluate(DROP_SOCKET) == "reconnecting"
+
+    # Reconnected: a second socket, open, and the badge says so again.
+    participant.wait_for_function(
+        "() => window.__sockets.length === 2 && window.__sockets[1].readyState === WebSocket.OPEN", timeout=20000
+    )
+    expect(participant.locator("#conn-status")).to_have_attribute("data-state", "open", timeout=20000)
+    expect(participant.locator("#room")).to_have_attribute("data-ready", "1")
+    # The server gave the new socket a new mesh peer id, and the page's mesh took it.
+    expect(participant.locator("#people-list .person").first).not_to_have_attribute(
+        "data-peer", ids["participant"], timeout=20000
+    )
+    new_id = self_peer_id(participant)
+    assert new_id and new_id != "self", new_id
+    ids_after = {**ids, "participant": new_id}
+
+    # Everyone has their two peers back: exactly two tiles, under the current peer ids (none left for
+    # the old one), their peer connections (the old ones closed) and their videos playing.
+    for who, page in pages.items():
+        others = {ids_after[other] for other in pages if other != who}
+        tiles = page.locator("#tiles .tile-remote")
+        expect(tiles).to_have_count(2, timeout=20000)
+        expect(page.locator(f'#tiles .tile-remote[data-peer="{ids["participant"]}"]')).to_have_count(0)
+        wait_media_flowing(page, peers=2, timeout=20)
+        wait_tiles_playing(page, others)
+        # Rebuilt, not patched up: the reconnected page closed every connection of its old peer id and
+        # made new ones (the mesh's watchdog would otherwise revive the old ones by an ICE restart
+        # after RETRY_MS, their polite side decided by the old id); the others replaced only theirs
+        # to it, and kept the one between them.
+        expected = {"old": 0, "new": 2} if page is participant else {"old": 1, "new": 1}
+        assert page.evaluate(OPEN_PCS_SINCE, made[who]) == expected, who
+
+
+def test_a_broadcast_viewer_invited_to_speak_is_seen_and_heard(live, demo, meet) -> None:
+    """SPEC: in a live broadcast only hosts, moderators and invited speakers send media. A viewer is
+    asked for no camera; invited by the host from the participant list, they turn theirs on and the
+    host sees and hears them; moved back to watching, they are off the air again."""
+    room = demo.rooms["single"]
+    Room.objects.filter(pk=room.pk).update(mode=Room.Mode.BROADCAST)
+    pages = meet(room, "host", "participant")
+    host, viewer = pages["host"], pages["participant"]
+    mic, camera = viewer.get_by_role("button", name="Mic"), viewer.get_by_role("button", name="Camera")
+    expect(viewer.locator("#tiles .tile-remote")).to_have_count(1, timeout=20000)  # the host, whom it watches
+    assert viewer.evaluate("() => window.__devicesAsked") == 0  # someone who only watches is asked for nothing
+    expect(mic).to_be_disabled()
+    expect(camera).to_be_disabled()
+    expect(remote_tile(host, "Pia Participant")).to_be_hidden()
+
+    host.get_by_role("button", name="People").click()
+    panel = host.get_by_role("dialog", name="People (2)")
+    expect(panel.locator('.person[data-role="participant"] .person-facts')).to_contain_text("Watching")
+    panel.get_by_role("button", name="Invite Pia Participant to speak").click()
+    expect(viewer.locator("#notices")).to_contain_text("A host invited you to speak.")
+    expect(panel.locator('.person[data-role="participant"] .person-facts')).to_contain_text("Speaker")
+    # Camera and microphone open switched off: nobody is put on the air unawares.
+    expect(mic).to_be_enabled()
+    expect(mic).to_have_attribute("aria-pressed", "false")
+    expect(camera).to_have_attribute("aria-pressed", "false")
+    assert viewer.evaluate("() => window.__devicesAsked") == 1
+    mic.click()
+    camera.click()
+    tile = remote_tile(host, "Pia Participant")
+    expect(tile).to_be_visible(timeout=20000)
+    expect(tile).to_have_attribute("data-mic", "1")
+    expect(tile).to_have_attribute("data-cam", "1")
+    wait_media_flowing(host, peers=1)  # the speaker's video and sound reach the host
+
+    panel.get_by_role("button", name="Move Pia Participant back to watching").click()
+    expect(viewer.locator("#notices")).to_contain_text("You are watching again")
+    expect(mic).to_be_disabled()
+    expect(tile).to_be_hidden(timeout=10000)
+    expect(panel.get_by_role("button", name="Invite Pia Participant to speak")).to_be_visible()

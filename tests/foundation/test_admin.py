@@ -20,6 +20,8 @@ NO_ADD_PAGE = {
     # What was presented is written by the room only (the recording draws from it).
     ("meetings", "presentation", "add"),
     ("meetings", "presentationevent", "add"),
+    # Speakers are invited in the room, which tells their sockets (decision 0035).
+    ("meetings", "speaker", "add"),
 }
 
 

@@ -43,6 +43,10 @@ def test_state_is_read_only_on_the_change_form(admin_client_, demo) -> None:
             "presences-INITIAL_FORMS": "0",
             "presences-MIN_NUM_FORMS": "0",
             "presences-MAX_NUM_FORMS": "1000",
+            "speakers-TOTAL_FORMS": "0",
+            "speakers-INITIAL_FORMS": "0",
+            "speakers-MIN_NUM_FORMS": "0",
+            "speakers-MAX_NUM_FORMS": "1000",
             "_save": "Save",
         },
     )

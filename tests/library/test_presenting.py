@@ -169,3 +169,22 @@ def test_video_control_and_the_newest_presentation_wins(demo, tmp_path) -> None:
     services.end_session(session=session, reason=LiveSession.EndReason.ENDED_BY_HOST)
     second.refresh_from_db()
     assert second.ended_at is not None
+
+
+def test_a_presenter_demoted_mid_presentation_stops_presenting(demo) -> None:
+    """Presenting is for hosts and moderators: one demoted while presenting stops, as one who leaves does.
+    (The demotion's path from the admin to the socket, which calls change_presence_role, is tested in
+    tests/realtime/test_role_changes.py.)"""
+    entry = pdf_entry(demo)
+    room = demo.rooms["single"]
+    session = live_session(demo, "moderator", "participant")
+    item = presenting.presentable(user=demo.users["moderator"], room=room, entry_id=entry.pk)
+    presentation = services.start_presentation(session=session, presenter=demo.users["moderator"], item=item)
+    services.change_presence_role(channel_name="test.participant.1", role="moderator")  # someone else: no effect
+    services.change_presence_role(channel_name="test.moderator.0", role="moderator")
+    presentation.refresh_from_db()
+    assert presentation.ended_at is None
+    services.change_presence_role(channel_name="test.moderator.0", role="participant")
+    presentation.refresh_from_db()
+    assert presentation.ended_at is not None
+    assert selectors.presentation_snapshot_for_room(room_id=room.pk) is None

@@ -15,7 +15,9 @@ import websockets
 from asgiref.sync import sync_to_async
 
 from meetings import notices as meeting_notices
+from meetings import permissions
 from meetings.models import Room
+from meetings.permissions import RoomAction
 from tests.live.conftest import LiveServer, RoomSocket, live_env, start_daphne, stop_process, wait_for_disconnects
 from tests.live.test_room_socket import cookie
 
@@ -48,7 +50,7 @@ async def test_roster_join_state_and_leave(live, demo) -> None:
         # The joiner hears who is here, with names and roles, never a channel name.
         [seen] = guest_roster["peers"]
         assert seen["peer"] == host_roster["peer_id"] and seen["name"] == "Hana Host" and seen["role"] == "host"
-        assert set(seen) == {"peer", "user_id", "name", "role", "sends", "mic", "cam", "screen"}
+        assert set(seen) == {"peer", "user_id", "name", "role", "sends", "mic", "cam", "screen", "speaker"}
         # Everyone already there hears of the newcomer once.
         joined = await host.expect(lambda m: m.get("type") == "peer_joined" and m["peer"]["name"] == "Pia Participant")
         assert joined["peer"]["peer"] == guest_roster["peer_id"] and joined["peer"]["role"] == "participant"
@@ -210,7 +212,7 @@ async def test_broadcast_viewers_receive_only(live, demo) -> None:
         host, host_roster = await join(stack, live, room, demo.users["host"])
         viewer, viewer_roster = await join(stack, live, room, demo.users["participant"])
         assert host_roster["sends"] is True and viewer_roster["sends"] is False
-        await viewer.expect_notice("You are watching a broadcast: only its hosts and moderators are seen and heard.")
+        await viewer.expect_notice(meeting_notices.TEXTS.text("mesh_viewer"))
         # Viewers answer the host's offers...
         await viewer.send(type="signal", to=host_roster["peer_id"], kind="answer", sdp=SDP)
         assert (await host.expect_type("signal"))["from_peer"] == viewer_roster["peer_id"]
@@ -220,7 +222,83 @@ async def test_broadcast_viewers_receive_only(live, demo) -> None:
         error = (await other.expect(lambda m: m.get("id") == "vv"))["error"]
         assert error == "Neither of you sends media: there is nothing to connect."
         await viewer.send(type="media_state", mic=True, cam=True, screen=None, id="ms")
-        assert (await viewer.expect(lambda m: m.get("id") == "ms"))["error"] == "Only hosts and moderators can do that."
+        refused = "Only hosts, moderators and invited speakers can do that."
+        assert (await viewer.expect(lambda m: m.get("id") == "ms"))["error"] == refused
+
+
+async def test_a_broadcast_viewer_invited_to_speak_sends_until_taken_back(live, demo) -> None:
+    """SPEC: in a live broadcast only hosts, moderators and invited speakers send media. A host invites
+    a viewer: the viewer's socket is let into the mesh as a sender and told so, the others see a
+    speaker; taken back, the viewer watches again. Only leaders invite, only viewers are invited."""
+    room = demo.rooms["single"]
+    await sync_to_async(Room.objects.filter(pk=room.pk).update)(mode=Room.Mode.BROADCAST)
+    await sync_to_async(room.invitees.add)(demo.users["outsider"])  # a second viewer
+    async with AsyncExitStack() as stack:
+        host, host_roster = await join(stack, live, room, demo.users["host"])
+        viewer, viewer_roster = await join(stack, live, room, demo.users["participant"])
+        other, other_roster = await join(stack, live, room, demo.users["outsider"])
+        assert viewer_roster["sends"] is False
+        viewer_id = viewer_roster["peer_id"]
+
+        # Only a leader invites, only a viewer is invited, and the message must say which way.
+        await other.send(type="speaker", peer=viewer_id, speaker=True, id="o")
+        assert (await other.expect(lambda m: m.get("id") == "o"))["error"] == "Only hosts and moderators can do that."
+        await host.send(type="speaker", peer=host_roster["peer_id"], speaker=True, id="h")
+        assert (await host.expect(lambda m: m.get("id") == "h"))[
+            "error"
+        ] == "Hosts and moderators are seen and heard already."
+        for garbage, ref in ((None, "g1"), ("yes", "g2"), (1, "g3")):
+            await host.send(type="speaker", peer=viewer_id, speaker=garbage, id=ref)
+            assert "speaker is true or false" in (await host.expect(lambda m, r=ref: m.get("id") == r))["error"]
+        await host.send(type="speaker", peer="p-nobody-here", speaker=True, id="n")
+        assert (await host.expect(lambda m: m.get("id") == "n"))["error"] == NOT_HERE
+
+        await host.send(type="speaker", peer=viewer_id, speaker=True, id="inv")
+        ack = await host.expect(lambda m: m.get("id") == "inv")
+        assert (ack["type"], ack["peer"], ack["speaker"], ack["changed"]) == ("ack", viewer_id, True, True)
+        # The viewer is in the mesh as a sender now, under the same peer id, and is told.
+        roster = await viewer.expect(lambda m: m.get("type") == "roster" and m["sends"] is True)
+        assert roster["peer_id"] == viewer_id
+        await viewer.expect_notice(meeting_notices.TEXTS.text("speaker_invited"))
+        for ws in (host, other):  # everyone else sees a speaker, who now sends
+            joined = await ws.expect(
+                lambda m: m.get("type") == "peer_joined" and m["peer"]["peer"] == viewer_id and m["peer"]["sends"]
+            )
+            assert joined["peer"]["speaker"] is True
+        # A speaker's media state is accepted and reaches the others; so is a screen share.
+        await viewer.send(type="media_state", mic=True, cam=False, screen="screen-1", id="ms")
+        state = await other.expect(lambda m: m.get("type") == "peer_state" and m["peer_id"] == viewer_id)
+        assert (state["mic"], state["cam"], state["screen"]) == (True, False, "screen-1")
+        # The other viewer may now connect to the speaker (one of the two sends).
+        await other.send(type="signal", to=viewer_id, kind="answer", sdp=SDP, id="sig")
+        assert (await viewer.expect_type("signal"))["from_peer"] == other_roster["peer_id"]
+        # The speaker's camera may be recorded: the upload's check agrees.
+        participant, broadcast = demo.users["participant"], await sync_to_async(Room.objects.get)(pk=room.pk)
+        assert await sync_to_async(permissions.can)(participant, RoomAction.SEND_MEDIA, broadcast)
+
+        await host.send(type="speaker", peer=viewer_id, speaker=False, id="back")
+        assert (await host.expect(lambda m: m.get("id") == "back"))["changed"] is True
+        await viewer.expect(lambda m: m.get("type") == "roster" and m["sends"] is False)
+        await viewer.expect_notice(meeting_notices.TEXTS.text("speaker_ended"))
+        gone = await other.expect(
+            lambda m: m.get("type") == "peer_joined" and m["peer"]["peer"] == viewer_id and not m["peer"]["sends"]
+        )
+        assert gone["peer"]["screen"] is None and gone["peer"]["mic"] is False  # nothing of theirs on air
+        await viewer.send(type="media_state", mic=True, cam=True, screen=None, id="ms2")
+        refused = "Only hosts, moderators and invited speakers can do that."
+        assert (await viewer.expect(lambda m: m.get("id") == "ms2"))["error"] == refused
+        assert not await sync_to_async(permissions.can)(participant, RoomAction.SEND_MEDIA, broadcast)
+
+
+async def test_a_meeting_has_no_speakers_to_invite(live, demo) -> None:
+    room = demo.rooms["single"]
+    async with AsyncExitStack() as stack:
+        host, _ = await join(stack, live, room, demo.users["host"])
+        _, guest_roster = await join(stack, live, room, demo.users["participant"])
+        await host.send(type="speaker", peer=guest_roster["peer_id"], speaker=True, id=1)
+        assert (await host.expect(lambda m: m.get("id") == 1))[
+            "error"
+        ] == "That is only possible in a live broadcast room."
 
 
 @pytest.fixture(scope="module")

@@ -102,7 +102,8 @@ class TrackRecorder {
   }
 }
 
-// devices: {camStream, screenStream} read when capture begins or the screen share changes.
+// devices: {camStream, screenStream} read when capture begins and at sync() (a screen share begun or
+// ended; a broadcast's viewer invited to speak, or back to watching).
 export function createCapture({ roomId, devices, enqueue, journal = NO_JOURNAL, onChange = () => {} }) {
   let recUid = null;
   let segmentMs = 10000;
@@ -124,14 +125,17 @@ export function createCapture({ roomId, devices, enqueue, journal = NO_JOURNAL, 
     onChange(!!recUid && !paused);
   }
 
-  function syncScreen() {
+  // A recorder per stream the devices have now: one started for a new stream, stopped for a gone one.
+  function follows(track, stream, kind) {
+    if (track && track.stream === stream) return track;
+    if (track) track.stop();
+    return stream ? recorder(stream, kind) : null;
+  }
+
+  function sync() {
     if (!recUid) return;
-    const stream = devices.screenStream;
-    if (stream && !screen) screen = recorder(stream, "screen");
-    else if (!stream && screen) {
-      screen.stop();
-      screen = null;
-    }
+    cam = follows(cam, devices.camStream, "camera");
+    screen = follows(screen, devices.screenStream, "screen");
   }
 
   function end() {
@@ -148,8 +152,7 @@ export function createCapture({ roomId, devices, enqueue, journal = NO_JOURNAL, 
     paused = pausedNow;
     recUid = uid;
     segmentMs = Math.max(1000, segmentSeconds * 1000);
-    if (devices.camStream) cam = recorder(devices.camStream, "camera");
-    syncScreen();
+    sync();
     onChange(!paused);
   }
 
@@ -159,5 +162,5 @@ export function createCapture({ roomId, devices, enqueue, journal = NO_JOURNAL, 
     else if (recUid) end();
   }
 
-  return { begin, end, follow, syncScreen, get recUid() { return recUid; } };
+  return { begin, end, follow, sync, get recUid() { return recUid; } };
 }

@@ -43,7 +43,7 @@ const devices = createDevices({
   texts,
   notify: showNotice,
   onScreenChange: () => {
-    capture.syncScreen();
+    capture.sync();
     mesh.setScreen(devices.screenStream);
     mediaChanged();
   },
@@ -63,6 +63,7 @@ const meeting = createMeeting({
   broadcast: !!config.broadcast,
   devices,
   onMute: (peer) => socket.command("mute", { peer }),
+  onSpeaker: (peer, speaker) => socket.command("speaker", { peer, speaker }),
 });
 const mesh = createMesh({
   send: (message) => socket.send(message),
@@ -91,14 +92,31 @@ function mediaChanged() {
   drawMeeting();
 }
 
+let released = false; // the devices were let go because this page may not send (yet)
+let reopening = false;
+
 function onRoster(message) {
   if (!message.sends && devices.camStream) {
     // A broadcast's viewer, or past the mesh's sender limit (a notice says which): nothing is sent.
     devices.release();
+    released = true;
     mesh.setLocal(null);
+    capture.sync();
   }
   mesh.handle(message);
   mediaChanged();
+  if (message.sends && released && !reopening) {
+    // A viewer invited to speak: camera and microphone open switched off, the person turns them on.
+    reopening = true;
+    devices.open({ off: true }).finally(() => {
+      reopening = false;
+      if (!mesh.sends) return devices.release(); // taken back meanwhile
+      released = false;
+      mesh.setLocal(devices.camStream);
+      capture.sync();
+      mediaChanged();
+    });
+  }
 }
 
 // --- state and its views ----------------------------------------------------------------------
@@ -236,7 +254,14 @@ enhanceShownNotices();
 views.forEach((view) => view.render(state, null));
 journal.recoverOrphans(); // the unfinished segments of pages gone before this one are queued
 socket.connect();
-devices.open().finally(() => {
+// A broadcast's viewer is asked for no camera or microphone (nobody who only watches sees a device
+// prompt); invited to speak, onRoster opens them.
+const watching = !!config.broadcast && !config.isLeader;
+if (watching) {
+  devices.release();
+  released = true;
+}
+(watching ? Promise.resolve() : devices.open()).finally(() => {
   mesh.setLocal(devices.camStream);
   drawMeeting();
   devicesReady = true;

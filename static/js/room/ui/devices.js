@@ -21,7 +21,9 @@ export function createDevices({ texts, notify, onScreenChange = () => {}, onTogg
   const share = $("btn-share");
   const shareLabel = share.querySelector(".tool-label");
 
-  async function open() {
+  // `off`: the camera and microphone start switched off (a broadcast's viewer invited to speak turns
+  // them on when ready: nobody is put on air unawares).
+  async function open({ off = false } = {}) {
     for (const constraints of CAMERA_ATTEMPTS) {
       try {
         camStream = await navigator.mediaDevices.getUserMedia(constraints);
@@ -36,6 +38,12 @@ export function createDevices({ texts, notify, onScreenChange = () => {}, onTogg
     if (hasVideo) $("self-video").srcObject = camStream;
     cam.disabled = !hasVideo;
     mic.disabled = !camStream || camStream.getAudioTracks().length === 0;
+    share.disabled = false;
+    for (const [button, tracks] of [[mic, camStream ? camStream.getAudioTracks() : []], [cam, camStream ? camStream.getVideoTracks() : []]]) {
+      tracks.forEach((t) => (t.enabled = !off));
+      button.setAttribute("aria-pressed", String(tracks.length > 0 && !off));
+      button.classList.toggle("tool-off", tracks.length === 0 || off);
+    }
     if (!camStream) notify(texts.no_devices, { level: "warning", code: "no_devices" });
   }
 

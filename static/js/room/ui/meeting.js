@@ -1,6 +1,6 @@
 // The meeting as people see it (issue 11): a tile per participant (name, microphone and camera
 // state, a speaking indicator from the audio level), the participant list with roles, count and
-// the leaders' "Mute", and the stage's screen shares. Drawn from the mesh (mesh.js) and this
+// the leaders' "Mute" (and in a broadcast "Invite to speak"), and the stage's screen shares. Drawn from the mesh (mesh.js) and this
 // page's own devices; names are shown live only (the recording never shows them).
 //
 // Layout (static/css/app.css): a gallery while the stage is empty (#tiles[data-count] sets the
@@ -126,7 +126,7 @@ function remoteTile(id) {
   return figure;
 }
 
-export function createMeeting({ isLeader, broadcast, devices, onMute }) {
+export function createMeeting({ isLeader, broadcast, devices, onMute, onSpeaker = () => {} }) {
   const tiles = $("tiles");
   const selfTile = tiles.querySelector(".tile-self");
   const stage = $("stage");
@@ -167,9 +167,19 @@ export function createMeeting({ isLeader, broadcast, devices, onMute }) {
     }
   });
   list.addEventListener("click", (e) => {
-    const button = e.target.closest("button[data-mute]");
-    if (button) onMute(button.dataset.mute);
+    const mute = e.target.closest("button[data-mute]");
+    if (mute) onMute(mute.dataset.mute);
+    const speaker = e.target.closest("button[data-speaker]");
+    if (speaker) onSpeaker(speaker.dataset.speaker, speaker.dataset.speak === "1");
   });
+
+  function personButton(label, ariaLabel, data) {
+    const button = el("button", "btn btn-ghost person-action", label);
+    button.type = "button";
+    Object.assign(button.dataset, data);
+    button.setAttribute("aria-label", ariaLabel);
+    return button;
+  }
 
   function person(info, self) {
     const item = el("li", "person");
@@ -177,7 +187,7 @@ export function createMeeting({ isLeader, broadcast, devices, onMute }) {
     item.dataset.role = info.role;
     const name = el("span", "person-name", info.name);
     if (self) name.append(el("span", "muted", ` ${LABELS.you}`));
-    const facts = [ROLES[info.role] || info.role];
+    const facts = [info.speaker ? LABELS.speaker : ROLES[info.role] || info.role];
     if (info.sends) {
       facts.push(info.mic ? LABELS.micOn : LABELS.micOff, info.cam ? LABELS.cameraOn : LABELS.cameraOff);
     } else {
@@ -189,11 +199,14 @@ export function createMeeting({ isLeader, broadcast, devices, onMute }) {
     item.append(el("span", "avatar", initial(info.name)), text);
     item.firstChild.setAttribute("aria-hidden", "true");
     if (isLeader && !self && info.sends && info.mic) {
-      const mute = el("button", "btn btn-ghost person-mute", LABELS.mute);
-      mute.type = "button";
-      mute.dataset.mute = info.peer;
-      mute.setAttribute("aria-label", `${LABELS.mute} ${info.name}`);
-      item.append(mute);
+      item.append(personButton(LABELS.mute, `${LABELS.mute} ${info.name}`, { mute: info.peer }));
+    }
+    if (isLeader && !self && broadcast && info.role === "participant") {
+      // A broadcast's viewer is invited to speak, or goes back to watching (rooms.consumers "speaker").
+      const [label, aria] = info.speaker
+        ? [LABELS.stopSpeaking, LABELS.stopSpeakingOf(info.name)]
+        : [LABELS.inviteToSpeak, LABELS.inviteToSpeakOf(info.name)];
+      item.append(personButton(label, aria, { speaker: info.peer, speak: info.speaker ? "0" : "1" }));
     }
     return item;
   }
