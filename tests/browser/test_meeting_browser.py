@@ -70,6 +70,25 @@ CAMERA_SENT = """
   pc.getSenders().filter((s) => s.track && s.track.kind === "video").map((s) => s.getParameters().encodings[0]))
 """
 
+# Resolves once every tile (own and remote) has shown the speaking ring: {tile's name or "self": "1"};
+# whatever was seen ("0" for a tile that never lit) when the time is up otherwise.
+SPOKE = """
+(ms) => new Promise((resolve) => {
+  const seen = new Map();
+  const tiles = () => [...document.querySelectorAll("#tiles .tile:not([hidden])")];
+  const name = (t) => (t.classList.contains("tile-self") ? "self" : t.querySelector(".tile-name").textContent);
+  const done = () => { observer.disconnect(); resolve(Object.fromEntries(tiles().map((t) => [name(t), seen.get(t) || "0"]))); };
+  const check = () => {
+    tiles().forEach((t) => t.dataset.speaking === "1" && seen.set(t, "1"));
+    if (tiles().every((t) => seen.has(t))) done();
+  };
+  const observer = new MutationObserver(check);
+  observer.observe(document.getElementById("tiles"), { subtree: true, attributes: true, attributeFilter: ["data-speaking"] });
+  setTimeout(done, ms);
+  check();
+})
+"""
+
 NAMES = {"host": "Hana Host", "moderator": "Milo Moderator", "participant": "Pia Participant"}
 
 
@@ -119,6 +138,9 @@ def test_three_people_see_and_hear_each_other(live, demo, meet) -> None:
         for name in others:
             expect(remote_tile(page, name)).to_be_visible()
         wait_media_flowing(page, peers=2)
+        # The speaking indicator lights every tile now and then: Chromium's fake microphone beeps.
+        spoke = page.evaluate(SPOKE, 10000)
+        assert spoke == {"self": "1", **{name: "1" for name in others}}, (username, spoke)
         # Chromium took the mesh's cap on the camera video sent to each peer (CAMERA_SEND_LIMITS).
         sent = page.evaluate(CAMERA_SENT)
         assert len(sent) == 2 and all(len(senders) == 1 for senders in sent), sent
@@ -158,6 +180,9 @@ def test_three_people_see_and_hear_each_other(live, demo, meet) -> None:
         expect(tile).to_have_attribute("data-cam", "0")
         expect(tile.get_by_role("img", name="Microphone off")).to_be_visible()
         expect(tile.locator(".tile-nocam")).to_be_visible()
+    # A muted person's tile no longer lights up, while the others' still do.
+    spoke = pages["host"].evaluate(SPOKE, 4000)
+    assert spoke == {"self": "1", "Milo Moderator": "1", "Pia Participant": "0"}, spoke
     participant.get_by_role("button", name="Mic").click()
     participant.get_by_role("button", name="Camera").click()
     expect(remote_tile(host, "Pia Participant")).to_have_attribute("data-mic", "1")

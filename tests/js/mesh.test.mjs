@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { cameraEncoding, CAMERA_SEND_LIMITS, createMesh, peerStreams } from "../../static/js/room/mesh.js";
+import { cameraEncoding, CAMERA_SEND_LIMITS, createMesh, OFFER_WAIT_MS, peerStreams } from "../../static/js/room/mesh.js";
 
 class FakePC {
   static all = [];
@@ -25,11 +25,14 @@ class FakePC {
     };
     this.tracks.push(sender);
     if (!this.queued) {
-      // As browsers do: one negotiationneeded for the tracks added in one task.
+      // As browsers do: one negotiationneeded for the tracks added in one task, and none while an offer
+      // is being answered (the answer takes the tracks added before the offer was set).
       this.queued = true;
       queueMicrotask(() => {
         this.queued = false;
-        if (this.onnegotiationneeded) this.onnegotiationneeded();
+        if (this.onnegotiationneeded && this.signalingState === "stable" && !this.remote.includes("offer")) {
+          this.onnegotiationneeded();
+        }
       });
     }
     return sender;
@@ -68,27 +71,43 @@ function setup() {
 
 const info = (peer, sends = true) => ({ peer, name: peer, role: "participant", sends, mic: true, cam: true });
 
-test("a newcomer that sends offers to everyone in the roster, with its camera and microphone", async () => {
-  const { mesh, sent } = setup();
-  mesh.handle({ type: "roster", peer_id: "b".repeat(16), sends: true, peers: [info("a".repeat(16)), info("c".repeat(16))] });
-  await flush();
-  assert.equal(FakePC.all.length, 2);
-  assert.deepEqual(FakePC.all.map((pc) => pc.tracks.length), [2, 2]);
-  const offers = sent.filter((m) => m.kind === "offer");
-  assert.deepEqual(offers.map((m) => m.to).sort(), ["a".repeat(16), "c".repeat(16)]);
-  assert.ok(sent.every((m) => m.type === "signal" && m.id === "mesh"));
-});
-
-test("those already there wait for the newcomer's offer, and answer it", async () => {
+test("those already there that send offer to a newcomer at once, with their camera and microphone", async () => {
   const { mesh, sent } = setup();
   mesh.handle({ type: "roster", peer_id: "a".repeat(16), sends: true, peers: [] });
   mesh.handle({ type: "peer_joined", peer: info("b".repeat(16)) });
+  mesh.handle({ type: "peer_joined", peer: info("c".repeat(16), false) }); // a viewer too
+  await flush();
+  assert.deepEqual(FakePC.all.map((pc) => pc.tracks.length), [2, 2]);
+  const offers = sent.filter((m) => m.kind === "offer");
+  assert.deepEqual(offers.map((m) => m.to).sort(), ["b".repeat(16), "c".repeat(16)]);
+  assert.ok(sent.every((m) => m.type === "signal" && m.id === "mesh"));
+});
+
+test("a newcomer waits for the offers of those who send and answers them with its own tracks", async () => {
+  const { mesh, sent } = setup();
+  mesh.handle({ type: "roster", peer_id: "b".repeat(16), sends: true, peers: [info("a".repeat(16)), info("c".repeat(16))] });
   await flush();
   assert.equal(FakePC.all.length, 0); // no connection (and no colliding offer) before theirs
-  mesh.handle({ type: "signal", from_peer: "b".repeat(16), kind: "offer", sdp: "v=0 offer" });
+  mesh.handle({ type: "signal", from_peer: "a".repeat(16), kind: "offer", sdp: "v=0 offer" });
   await flush();
-  assert.equal(FakePC.all.length, 1);
-  assert.ok(sent.some((m) => m.kind === "answer" && m.to === "b".repeat(16)));
+  const [pc] = FakePC.all;
+  assert.equal(pc.tracks.length, 2); // added before the offer was set: the answer sends them
+  assert.deepEqual(sent.map((m) => [m.kind, m.to]), [["answer", "a".repeat(16)]]); // and no offer of its own
+});
+
+test("a newcomer offers to those who do not send, and to a sender whose offer never came", async (t) => {
+  t.mock.timers.enable({ apis: ["setInterval", "Date"] });
+  const { mesh, sent } = setup();
+  mesh.handle({ type: "roster", peer_id: "b".repeat(16), sends: true, peers: [info("a".repeat(16)), info("c".repeat(16), false)] });
+  await flush();
+  assert.deepEqual(sent.filter((m) => m.kind === "offer").map((m) => m.to), ["c".repeat(16)]);
+  t.mock.timers.tick(OFFER_WAIT_MS - 1000);
+  await flush();
+  assert.equal(sent.filter((m) => m.kind === "offer").length, 1); // still waiting for a's
+  t.mock.timers.tick(1000);
+  await flush();
+  assert.deepEqual(sent.filter((m) => m.kind === "offer").map((m) => m.to), ["c".repeat(16), "a".repeat(16)]);
+  mesh.close();
 });
 
 test("a viewer who does not send is offered to by those who send", async () => {
@@ -102,7 +121,8 @@ test("a viewer who does not send is offered to by those who send", async () => {
 test("in a collision the impolite side (higher id) ignores the offer, the polite one takes it", async () => {
   for (const [self, other, takes] of [["b".repeat(16), "a".repeat(16), false], ["a".repeat(16), "b".repeat(16), true]]) {
     const { mesh, sent } = setup();
-    mesh.handle({ type: "roster", peer_id: self, sends: true, peers: [info(other)] });
+    mesh.handle({ type: "roster", peer_id: self, sends: true, peers: [] });
+    mesh.handle({ type: "peer_joined", peer: info(other) });
     await flush(); // our own offer is out: have-local-offer
     mesh.handle({ type: "signal", from_peer: other, kind: "offer", sdp: "v=0 offer" });
     await flush();
@@ -114,7 +134,8 @@ test("in a collision the impolite side (higher id) ignores the offer, the polite
 
 test("a peer that leaves is closed and forgotten; a new own id rebuilds everything", async () => {
   const { mesh } = setup();
-  mesh.handle({ type: "roster", peer_id: "b".repeat(16), sends: true, peers: [info("a".repeat(16))] });
+  mesh.handle({ type: "roster", peer_id: "b".repeat(16), sends: true, peers: [] });
+  mesh.handle({ type: "peer_joined", peer: info("a".repeat(16)) });
   await flush();
   mesh.handle({ type: "peer_left", peer_id: "a".repeat(16) });
   assert.equal(mesh.peers.size, 0);
@@ -142,7 +163,8 @@ test("the camera is sent to each peer at most 360 lines tall, at a capped rate; 
   const hd = (id, kind) => ({ id, kind, getSettings: () => ({ height: 720 }) });
   mesh.setLocal(stream("cam", hd("v", "video"), { id: "a", kind: "audio" }));
   mesh.setScreen(stream("screen", hd("s", "video")));
-  mesh.handle({ type: "roster", peer_id: "b".repeat(16), sends: true, peers: [info("a".repeat(16))] });
+  mesh.handle({ type: "roster", peer_id: "b".repeat(16), sends: true, peers: [] });
+  mesh.handle({ type: "peer_joined", peer: info("a".repeat(16)) });
   await flush();
   const byTrack = Object.fromEntries(FakePC.all[0].tracks.map((sender) => [sender.track.id, sender.params.encodings]));
   assert.deepEqual(byTrack.v, [{ active: true, scaleResolutionDownBy: 2, maxFramerate: 24, maxBitrate: 800000 }]);

@@ -14,61 +14,76 @@ import { peerStreams } from "../mesh.js";
 import { LABELS } from "./labels.js";
 
 const ROLES = { host: "Host", moderator: "Moderator", participant: "Participant" };
-const SPEAKING_LEVEL = 0.03; // RMS of the analyser's samples (0..1): above it, someone is talking
+// WebRTC's audio level (linear, 1 = full scale; 0.03 is about -30 dBov, quiet speech): above it, talking.
+const SPEAKING_LEVEL = 0.03;
 const METER_MS = 150;
 const MIC_OFF_SVG =
   '<svg viewBox="0 0 24 24" width="14" height="14" fill="none" stroke="currentColor" stroke-width="2" ' +
   'stroke-linecap="round"><rect x="9" y="3" width="6" height="11" rx="3"/><path d="M5 11a7 7 0 0 0 ' +
   '14 0M12 18v3M4 4l16 16"/></svg>';
 
-// Audio levels with WebAudio analysers, one per stream that has a microphone track.
+// Speaking levels (0..1, linear, as WebRTC reports them) without WebAudio: a remote person's from
+// their audio receiver (the RFC 6464 level every packet carries), this page's own from what its
+// sender measures. An AudioContext with an analyser per stream cost each page of a meeting of three
+// about 8% of a core, with an audio output stream of its own, for a ring on a tile (docs/benchmarks.md).
 function createLevels() {
-  let ctx = null;
-  const meters = new Map();
-
-  function context() {
-    if (!ctx) {
-      try {
-        ctx = new AudioContext();
-      } catch (err) {
-        return null;
-      }
-    }
-    if (ctx.state === "suspended") ctx.resume().catch(() => {});
-    return ctx;
-  }
+  const sources = new Map(); // key -> {track, read: () => level or a promise of it}
+  const levels = new Map();
+  let sampling = false;
 
   function unwatch(key) {
-    const meter = meters.get(key);
-    if (!meter) return;
-    meter.source.disconnect();
-    meters.delete(key);
+    sources.delete(key);
+    levels.delete(key);
   }
 
-  function watch(key, stream) {
-    const meter = meters.get(key);
-    const track = stream ? stream.getAudioTracks()[0] : null;
-    if (meter && meter.track === track) return;
-    unwatch(key);
-    const audio = context();
-    if (!track || !audio) return;
-    const source = audio.createMediaStreamSource(new MediaStream([track]));
-    const analyser = audio.createAnalyser();
-    analyser.fftSize = 512;
-    source.connect(analyser);
-    meters.set(key, { track, source, analyser, data: new Uint8Array(analyser.fftSize) });
+  function watch(key, track, read) {
+    if (!track) return unwatch(key);
+    const known = sources.get(key);
+    if (!known || known.track !== track) sources.set(key, { track, read });
   }
 
-  function level(key) {
-    const meter = meters.get(key);
-    if (!meter) return 0;
-    meter.analyser.getByteTimeDomainData(meter.data);
-    let sum = 0;
-    for (const v of meter.data) sum += ((v - 128) / 128) ** 2;
-    return Math.sqrt(sum / meter.data.length);
+  // Every source read once; a round still running when the next is due is not doubled.
+  async function sample() {
+    if (sampling) return;
+    sampling = true;
+    await Promise.all(
+      [...sources].map(async ([key, { read }]) => {
+        try {
+          levels.set(key, (await read()) || 0);
+        } catch (err) {
+          levels.set(key, 0);
+        }
+      }),
+    );
+    sampling = false;
   }
 
-  return { watch, unwatch, level, resume: context, keys: () => [...meters.keys()] };
+  return { watch, unwatch, sample, level: (key) => levels.get(key) || 0, keys: () => [...sources.keys()] };
+}
+
+// A remote audio track's level: the newest of its receiver's synchronization sources.
+function receivedLevel(peer, track) {
+  return () => {
+    const receiver = peer.pc ? peer.pc.getReceivers().find((r) => r.track === track) : null;
+    const [source] = receiver ? receiver.getSynchronizationSources() : [];
+    return source ? source.audioLevel : 0;
+  };
+}
+
+// This page's microphone level, as measured by any connection that sends it (none while alone).
+function sentLevel(mesh, track) {
+  return async () => {
+    for (const peer of mesh ? mesh.peers.values() : []) {
+      const sender = peer.pc ? peer.pc.getSenders().find((s) => s.track === track) : null;
+      if (!sender) continue;
+      let level = 0;
+      (await sender.getStats()).forEach((stat) => {
+        if (stat.type === "media-source" && stat.kind === "audio") level = stat.audioLevel || 0;
+      });
+      return level;
+    }
+    return 0;
+  };
 }
 
 // Browsers may refuse to play sound before the person has used the page: play muted, and unmute
@@ -293,7 +308,8 @@ export function createMeeting({ isLeader, broadcast, devices, onMute, onSpeaker 
     const hasVideo = !!devices.camStream && devices.camStream.getVideoTracks().length > 0;
     video.hidden = !hasVideo || !selfInfo.cam;
     $("self-nocam").hidden = !video.hidden;
-    levels.watch("self", selfInfo.mic ? devices.camStream : null);
+    const mic = selfInfo.mic && devices.camStream ? devices.camStream.getAudioTracks()[0] : null;
+    levels.watch("self", mic, sentLevel(mesh, mic));
   }
 
   function renderPeer(peer) {
@@ -320,7 +336,8 @@ export function createMeeting({ isLeader, broadcast, devices, onMute, onSpeaker 
     figure.dataset.cam = info.cam ? "1" : "0";
     figure.dataset.connection = peer.connection;
     figure.hidden = broadcast && !info.sends;
-    levels.watch(peer.id, info.mic ? camera : null);
+    const sound = info.mic && camera ? camera.getAudioTracks()[0] : null;
+    levels.watch(peer.id, sound, receivedLevel(peer, sound));
   }
 
   function render(selfInfo) {
@@ -343,10 +360,11 @@ export function createMeeting({ isLeader, broadcast, devices, onMute, onSpeaker 
   }
 
   // The speaking indicator: a ring on the tile while its sound is above the threshold.
-  setInterval(() => {
-    for (const key of levels.keys()) {
-      const figure = key === "self" ? selfTile : tiles.querySelector(`.tile-remote[data-peer="${key}"]`);
-      if (figure) figure.dataset.speaking = levels.level(key) > SPEAKING_LEVEL ? "1" : "0";
+  setInterval(async () => {
+    await levels.sample();
+    for (const figure of [selfTile, ...tiles.querySelectorAll(".tile-remote")]) {
+      const key = figure === selfTile ? "self" : figure.dataset.peer;
+      figure.dataset.speaking = levels.level(key) > SPEAKING_LEVEL ? "1" : "0";
     }
   }, METER_MS);
 
