@@ -77,13 +77,17 @@ SPOKE = """
   const seen = new Map();
   const tiles = () => [...document.querySelectorAll("#tiles .tile:not([hidden])")];
   const name = (t) => (t.classList.contains("tile-self") ? "self" : t.querySelector(".tile-name").textContent);
-  const done = () => { observer.disconnect(); resolve(Object.fromEntries(tiles().map((t) => [name(t), seen.get(t) || "0"]))); };
+  const done = () => {
+    observer.disconnect();
+    resolve(Object.fromEntries(tiles().map((t) => [name(t), seen.get(t) || "0"])));
+  };
   const check = () => {
     tiles().forEach((t) => t.dataset.speaking === "1" && seen.set(t, "1"));
     if (tiles().every((t) => seen.has(t))) done();
   };
   const observer = new MutationObserver(check);
-  observer.observe(document.getElementById("tiles"), { subtree: true, attributes: true, attributeFilter: ["data-speaking"] });
+  const watched = { subtree: true, attributes: true, attributeFilter: ["data-speaking"] };
+  observer.observe(document.getElementById("tiles"), watched);
   setTimeout(done, ms);
   check();
 })

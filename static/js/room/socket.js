@@ -2,6 +2,8 @@
 // heartbeat at the interval the server's `state` event gives, answers clock probes, and numbers
 // the commands it sends. Close codes: 4403 not allowed (never retried), 4000 session ended.
 
+import { takeSocket } from "./early-take.js";
+
 export const CLOSE_NOT_ALLOWED = 4403;
 export const CLOSE_SESSION_ENDED = 4000;
 const FIRST_RETRY_MS = 1000;
@@ -43,7 +45,9 @@ export function createSocket({ path, onMessage, onStatus }) {
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${location.host}${path}`);
+    // The first time, the socket early.js opened while the modules loaded, if it is still good.
+    const early = takeSocket();
+    socket = early ? early.socket : new WebSocket(`${scheme}://${location.host}${path}`);
     socket.onopen = () => {
       reconnectDelay = FIRST_RETRY_MS;
       onStatus("open");
@@ -75,6 +79,11 @@ export function createSocket({ path, onMessage, onStatus }) {
       reconnectTimer = setTimeout(connect, reconnectDelay);
       reconnectDelay = Math.min(reconnectDelay * 2, MAX_RETRY_MS);
     };
+    if (early) {
+      // What happened before these handlers were set, in order: the opening, then what it said.
+      if (socket.readyState === WebSocket.OPEN) socket.onopen();
+      early.said.forEach((event) => socket.onmessage(event));
+    }
   }
 
   function stop() {

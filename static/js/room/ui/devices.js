@@ -5,10 +5,11 @@
 // the others. The stage itself is drawn by ui/meeting.js (newest share or presentation wins).
 
 import { $ } from "../dom.js";
+import { FIRST_DEVICES, takeCamera } from "../early-take.js";
 import { LABELS } from "./labels.js";
 
 const CAMERA_ATTEMPTS = [
-  { video: { width: 1280, height: 720 }, audio: true },
+  FIRST_DEVICES, // asked for by early.js as the page starts
   { video: false, audio: true },
   { video: { width: 1280, height: 720 }, audio: false },
 ];
@@ -24,9 +25,11 @@ export function createDevices({ texts, notify, onScreenChange = () => {}, onTogg
   // `off`: the camera and microphone start switched off (a broadcast's viewer invited to speak turns
   // them on when ready: nobody is put on air unawares).
   async function open({ off = false } = {}) {
+    const early = takeCamera();
     for (const constraints of CAMERA_ATTEMPTS) {
       try {
-        camStream = await navigator.mediaDevices.getUserMedia(constraints);
+        const asked = constraints === FIRST_DEVICES && early;
+        camStream = await (asked || navigator.mediaDevices.getUserMedia(constraints));
         break;
       } catch (err) {
         camStream = null;
