@@ -369,6 +369,7 @@ def test_a_broadcast_viewer_invited_to_speak_is_seen_and_heard(live, demo, meet)
     expect(panel.locator('.person[data-role="participant"] .person-facts')).to_contain_text("Watching")
     panel.get_by_role("button", name="Invite Pia Participant to speak").click()
     expect(viewer.locator("#notices")).to_contain_text("A host invited you to speak.")
+    expect(viewer.locator("#notices")).not_to_contain_text("You are watching a broadcast")  # stale now
     expect(panel.locator('.person[data-role="participant"] .person-facts')).to_contain_text("Speaker")
     # Camera and microphone open switched off: nobody is put on the air unawares.
     expect(mic).to_be_enabled()

@@ -75,3 +75,14 @@ test("pausing and resuming replace each other and the recording's progress, neve
   assert.ok(!replaces(PAUSED, REASON));
   assert.ok(!replaces(STARTING, PAUSED));
 });
+
+test("where a person stands in a broadcast: the newest of watching, invited and back to watching replaces the others", () => {
+  const watching = n("mesh_viewer", "You are watching a broadcast.");
+  const invited = n("speaker_invited", "A host invited you to speak.");
+  const back = n("speaker_ended", "You are watching again.");
+  assert.ok(replaces(invited, watching));
+  assert.ok(replaces(back, invited));
+  assert.ok(replaces(invited, back)); // invited again
+  assert.ok(!replaces(invited, n("recording_started", "This session is being recorded")));
+  assert.ok(!replaces(n("recording_started", "This session is being recorded"), invited));
+});

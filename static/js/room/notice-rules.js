@@ -36,10 +36,15 @@ const PROGRESS = new Set([
   "recording_publish_retry",
 ]);
 
+// Where the person stands in a broadcast (meetings/notices.py): each says it all, so the newest replaces
+// the others ("you are watching" is stale once invited to speak, and the invitation once taken back).
+const STANDING = new Set(["mesh_viewer", "speaker_invited", "speaker_ended"]);
+
 // Does `incoming` ({code, text}) replace `shown` ({code, text})?
 export function replaces(incoming, shown) {
   if (!incoming || !shown || !incoming.code || !shown.code) return false;
   if (incoming.code === shown.code && incoming.text === shown.text) return true;
+  if (STANDING.has(incoming.code) && STANDING.has(shown.code)) return true;
   if (!PROGRESS.has(shown.code) || !(incoming.code in STEP)) return false;
   return STEP[shown.code] <= STEP[incoming.code];
 }

@@ -42,6 +42,7 @@ export function createDevices({ texts, notify, onScreenChange = () => {}, onTogg
     cam.disabled = !hasVideo;
     mic.disabled = !camStream || camStream.getAudioTracks().length === 0;
     share.disabled = false;
+    share.classList.remove("tool-off"); // not sharing is its resting state, not "off"
     for (const [button, tracks] of [[mic, camStream ? camStream.getAudioTracks() : []], [cam, camStream ? camStream.getVideoTracks() : []]]) {
       tracks.forEach((t) => (t.enabled = !off));
       button.setAttribute("aria-pressed", String(tracks.length > 0 && !off));

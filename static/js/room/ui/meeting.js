@@ -213,16 +213,18 @@ export function createMeeting({ isLeader, broadcast, devices, onMute, onSpeaker 
     text.append(name, details);
     item.append(el("span", "avatar", initial(info.name)), text);
     item.firstChild.setAttribute("aria-hidden", "true");
+    const actions = el("div", "person-actions"); // beside the name, or below it when they do not fit
     if (isLeader && !self && info.sends && info.mic) {
-      item.append(personButton(LABELS.mute, `${LABELS.mute} ${info.name}`, { mute: info.peer }));
+      actions.append(personButton(LABELS.mute, `${LABELS.mute} ${info.name}`, { mute: info.peer }));
     }
     if (isLeader && !self && broadcast && info.role === "participant") {
       // A broadcast's viewer is invited to speak, or goes back to watching (rooms.consumers "speaker").
       const [label, aria] = info.speaker
         ? [LABELS.stopSpeaking, LABELS.stopSpeakingOf(info.name)]
         : [LABELS.inviteToSpeak, LABELS.inviteToSpeakOf(info.name)];
-      item.append(personButton(label, aria, { speaker: info.peer, speak: info.speaker ? "0" : "1" }));
+      actions.append(personButton(label, aria, { speaker: info.peer, speak: info.speaker ? "0" : "1" }));
     }
+    if (actions.childElementCount) item.append(actions);
     return item;
   }
 
