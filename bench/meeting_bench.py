@@ -162,12 +162,16 @@ def percentile(values: list[float], pct: float) -> float:
 
 def seed() -> int:
     from meetings import services
-    from meetings.models import LiveSession
+    from meetings.models import LiveSession, Room
 
     demo = services.seed_demo(password=PASSWORD)
     for session in LiveSession.objects.open():  # a fresh session for this run
         services.end_session(session=session, reason=LiveSession.EndReason.ENDED_BY_HOST)
-    return demo.rooms["single"].pk
+    room = demo.rooms["single"]
+    # A meeting, whatever an earlier use of this database left: a broadcast's viewer would join without
+    # a camera, which is not the join measured here.
+    Room.objects.filter(pk=room.pk).update(mode=Room.Mode.INTERACTIVE)
+    return room.pk
 
 
 @contextlib.contextmanager
