@@ -533,6 +533,15 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
             await self._error("That person is not in this session.", ref=ref)
         return target
 
+    def _speaker_notice(self, speaker: bool) -> events.Notice:
+        """What an invited (or no longer invited) speaker is told, once the mesh has taken them in again."""
+        if not speaker:
+            return meeting_notices.TEXTS.notice("speaker_ended")
+        if self.peer is not None and self.peer.sends:
+            return meeting_notices.TEXTS.notice("speaker_invited")
+        # Invited, but the mesh already carries as many cameras and microphones as it can.
+        return meeting_notices.TEXTS.notice("mesh_sender_limit", level="warning")
+
     def _may(self, action: RoomAction) -> bool:
         """The room policy for the role and speaker standing this socket holds (kept current by _reassess)."""
         return permissions.role_can(self.role, action, self.room, speaker=self.speaker)
@@ -682,7 +691,7 @@ class RoomConsumer(PresentingCommands, AsyncJsonWebsocketConsumer):
             # roster may be gone: the socket registers again, under the same peer id.
             await self._mesh_join(now.session.pk)
             if spoken:
-                await self._send(meeting_notices.TEXTS.notice("speaker_invited" if now.speaker else "speaker_ended"))
+                await self._send(self._speaker_notice(now.speaker))
 
     # --- helpers ------------------------------------------------------------------------------
 

@@ -204,10 +204,16 @@ async def test_mute_is_for_leaders_and_reaches_the_person(live, demo) -> None:
         assert (await host.expect(lambda m: m.get("id") == 2))["type"] == "ack"
 
 
-async def test_broadcast_viewers_receive_only(live, demo) -> None:
+async def broadcast_room(demo) -> Room:
+    """The demo's room as a live broadcast, with a second viewer (the outsider, invited)."""
     room = demo.rooms["single"]
     await sync_to_async(Room.objects.filter(pk=room.pk).update)(mode=Room.Mode.BROADCAST)
-    await sync_to_async(room.invitees.add)(demo.users["outsider"])  # a second viewer
+    await sync_to_async(room.invitees.add)(demo.users["outsider"])
+    return room
+
+
+async def test_broadcast_viewers_receive_only(live, demo) -> None:
+    room = await broadcast_room(demo)
     async with AsyncExitStack() as stack:
         host, host_roster = await join(stack, live, room, demo.users["host"])
         viewer, viewer_roster = await join(stack, live, room, demo.users["participant"])
@@ -230,9 +236,7 @@ async def test_a_broadcast_viewer_invited_to_speak_sends_until_taken_back(live, 
     """SPEC: in a live broadcast only hosts, moderators and invited speakers send media. A host invites
     a viewer: the viewer's socket is let into the mesh as a sender and told so, the others see a
     speaker; taken back, the viewer watches again. Only leaders invite, only viewers are invited."""
-    room = demo.rooms["single"]
-    await sync_to_async(Room.objects.filter(pk=room.pk).update)(mode=Room.Mode.BROADCAST)
-    await sync_to_async(room.invitees.add)(demo.users["outsider"])  # a second viewer
+    room = await broadcast_room(demo)
     async with AsyncExitStack() as stack:
         host, host_roster = await join(stack, live, room, demo.users["host"])
         viewer, viewer_roster = await join(stack, live, room, demo.users["participant"])
@@ -335,4 +339,28 @@ async def test_past_the_mesh_cap_a_joiner_is_told_and_nobody_hears_of_them(small
         joined = await host.expect(lambda m: m.get("type") == "peer_joined" and m["peer"]["name"] == "Milo Moderator")
         assert joined["peer"]["peer"] == roster["peer_id"]
         assert third.texts().count(meeting_notices.TEXTS.text("mesh_full")) == 1  # told once
+    await sync_to_async(wait_for_disconnects)()
+
+
+@pytest.fixture(scope="module")
+def one_sender(django_db_setup, tmp_path_factory) -> Iterator[LiveServer]:
+    """A Daphne whose meshes carry one sender (MESH_SENDER_LIMIT), for an invitation past the limit."""
+    proc, server = start_daphne(live_env(MESH_SENDER_LIMIT="1"), tmp_path_factory.mktemp("senders") / "daphne.log")
+    yield server
+    stop_process(proc)
+
+
+async def test_a_speaker_invited_past_the_sender_limit_is_told_why_they_cannot_send(
+    one_sender, transactional_db, demo
+) -> None:
+    room = await broadcast_room(demo)
+    async with AsyncExitStack() as stack:
+        host, _ = await join(stack, one_sender, room, demo.users["host"])  # the one sender
+        viewer, viewer_roster = await join(stack, one_sender, room, demo.users["participant"])
+        await host.send(type="speaker", peer=viewer_roster["peer_id"], speaker=True, id="inv")
+        assert (await host.expect(lambda m: m.get("id") == "inv"))["changed"] is True
+        notice = await viewer.expect_notice(meeting_notices.TEXTS.text("mesh_sender_limit"))
+        assert notice["level"] == "warning"
+        assert meeting_notices.TEXTS.text("speaker_invited") not in viewer.texts()
+        assert [m["sends"] for m in viewer.messages if m.get("type") == "roster"] == [False, False]
     await sync_to_async(wait_for_disconnects)()
