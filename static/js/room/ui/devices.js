@@ -43,7 +43,9 @@ export function createDevices({ texts, notify, onScreenChange = () => {}, onTogg
     mic.disabled = !camStream || camStream.getAudioTracks().length === 0;
     share.disabled = false;
     share.classList.remove("tool-off"); // not sharing is its resting state, not "off"
-    for (const [button, tracks] of [[mic, camStream ? camStream.getAudioTracks() : []], [cam, camStream ? camStream.getVideoTracks() : []]]) {
+    const audio = camStream ? camStream.getAudioTracks() : [];
+    const video = camStream ? camStream.getVideoTracks() : [];
+    for (const [button, tracks] of [[mic, audio], [cam, video]]) {
       tracks.forEach((t) => (t.enabled = !off));
       button.setAttribute("aria-pressed", String(tracks.length > 0 && !off));
       button.classList.toggle("tool-off", tracks.length === 0 || off);

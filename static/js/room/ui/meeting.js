@@ -1,7 +1,8 @@
 // The meeting as people see it (issue 11): a tile per participant (name, microphone and camera
 // state, a speaking indicator from the audio level), the participant list with roles, count and
-// the leaders' "Mute" (and in a broadcast "Invite to speak"), and the stage's screen shares. Drawn from the mesh (mesh.js) and this
-// page's own devices; names are shown live only (the recording never shows them).
+// the leaders' "Mute" (and in a broadcast "Invite to speak"), and the stage's screen shares. Drawn
+// from the mesh (mesh.js) and this page's own devices; names are shown live only (the recording
+// never shows them).
 //
 // Layout (static/css/app.css): a gallery while the stage is empty (#tiles[data-count] sets the
 // grid), the stage large with a strip of tiles when #stage[data-has-content="1"].
@@ -24,8 +25,9 @@ const MIC_OFF_SVG =
 
 // Speaking levels (0..1, linear, as WebRTC reports them) without WebAudio: a remote person's from
 // their audio receiver (the RFC 6464 level every packet carries), this page's own from what its
-// sender measures. An AudioContext with an analyser per stream cost each page of a meeting of three
-// about 8% of a core, with an audio output stream of its own, for a ring on a tile (docs/benchmarks.md).
+// sender measures. An AudioContext with an analyser per stream started an audio output of its own on
+// the joining page's way to its first render, and ran for the whole meeting, for a ring on a tile
+// (decision 0033: three pages used 86% of a core without it, 92% with, near the readings' noise).
 function createLevels() {
   const sources = new Map(); // key -> {track, read: () => level or a promise of it}
   const levels = new Map();
@@ -58,7 +60,7 @@ function createLevels() {
     sampling = false;
   }
 
-  return { watch, unwatch, sample, level: (key) => levels.get(key) || 0, keys: () => [...sources.keys()] };
+  return { watch, unwatch, sample, level: (key) => levels.get(key) || 0 };
 }
 
 // A remote audio track's level: the newest of its receiver's synchronization sources.
