@@ -11,19 +11,31 @@ class FakePC {
   static all = [];
   constructor() {
     this.tracks = [];
+    this.transceivers = [];
     this.signalingState = "stable";
     this.remote = [];
     this.closed = false;
     FakePC.all.push(this);
   }
-  addTrack(track, stream) {
+  static sender(track, stream) {
     // As Chromium's RTCRtpSender: one encoding until told otherwise; what setParameters was given is kept.
-    const sender = { track, stream, params: { encodings: [{ active: true }] } };
+    const sender = { track, streams: stream ? [stream] : [], params: { encodings: [{ active: true }] } };
     sender.getParameters = () => structuredClone(sender.params);
     sender.setParameters = async (params) => {
       sender.params = params;
     };
+    sender.replaceTrack = async (replacement) => {
+      sender.track = replacement;
+    };
+    sender.setStreams = (...streams) => {
+      sender.streams = streams;
+    };
+    return sender;
+  }
+  addTrack(track, stream) {
+    const sender = FakePC.sender(track, stream);
     this.tracks.push(sender);
+    this.transceivers.push({ sender, receiver: { track: { kind: track.kind } }, direction: "sendrecv" });
     if (!this.queued) {
       // As browsers do: one negotiationneeded for the tracks added in one task, and none while an offer
       // is being answered (the answer takes the tracks added before the offer was set).
@@ -39,14 +51,25 @@ class FakePC {
   }
   removeTrack(sender) {
     this.tracks = this.tracks.filter((s) => s !== sender);
+    this.transceivers = this.transceivers.filter((t) => t.sender !== sender);
   }
   async setLocalDescription() {
     const type = this.signalingState === "have-remote-offer" ? "answer" : "offer";
     this.localDescription = { type, sdp: `v=0 ${type}` };
     this.signalingState = type === "offer" ? "have-local-offer" : "stable";
   }
+  getTransceivers() {
+    return this.transceivers;
+  }
   async setRemoteDescription(description) {
     this.remote.push(description.type);
+    if (description.type === "offer") {
+      // The offers here send a sound and a picture: a transceiver for each, unless a track added before takes it.
+      for (const kind of ["audio", "video"]) {
+        if (this.transceivers.some((t) => t.receiver.track.kind === kind)) continue;
+        this.transceivers.push({ sender: FakePC.sender(null), receiver: { track: { kind } }, direction: "recvonly" });
+      }
+    }
     this.signalingState = description.type === "offer" ? "have-remote-offer" : "stable";
   }
   async addIceCandidate() {}
@@ -56,8 +79,11 @@ class FakePC {
   }
 }
 globalThis.RTCPeerConnection = FakePC;
+globalThis.MediaStream = class {
+  id = "announced";
+};
 
-const track = (id) => ({ id, kind: "video" });
+const track = (id, kind = "video") => ({ id, kind });
 const stream = (id, ...tracks) => ({ id, getTracks: () => tracks });
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -93,6 +119,37 @@ test("a newcomer waits for the offers of those who send and answers them with it
   const [pc] = FakePC.all;
   assert.equal(pc.tracks.length, 2); // added before the offer was set: the answer sends them
   assert.deepEqual(sent.map((m) => [m.kind, m.to]), [["answer", "a".repeat(16)]]); // and no offer of its own
+});
+
+test("an offer that comes before the camera is answered at once; the camera then takes its place, with no new offer", async () => {
+  FakePC.all = [];
+  const sent = [];
+  const mesh = createMesh({ send: (m) => sent.push(m) });
+  mesh.handle({ type: "roster", peer_id: "b".repeat(16), sends: true, peers: [info("a".repeat(16))] });
+  mesh.handle({ type: "signal", from_peer: "a".repeat(16), kind: "offer", sdp: "v=0 offer" });
+  await flush();
+  assert.deepEqual(sent.map((m) => m.kind), ["answer"]);
+  const [pc] = FakePC.all;
+  const places = () => pc.transceivers.map((t) => [t.receiver.track.kind, t.direction, t.sender.track && t.sender.track.id]);
+  assert.deepEqual(places(), [["audio", "sendrecv", null], ["video", "sendrecv", null]]); // answered ready to send
+  assert.ok(pc.transceivers.every((t) => t.sender.streams.length === 1 && t.sender.streams[0].id === "announced"));
+  mesh.setLocal(stream("cam", track("v"), track("m", "audio")));
+  await flush();
+  assert.deepEqual(places(), [["audio", "sendrecv", "m"], ["video", "sendrecv", "v"]]);
+  assert.equal(pc.tracks.length, 0); // no track added: nothing to negotiate again
+  assert.deepEqual(sent.map((m) => m.kind), ["answer"]);
+  mesh.close();
+});
+
+test("a page taken off the air (a speaker back to watching) stops sending on every connection", async () => {
+  const { mesh } = setup();
+  mesh.handle({ type: "roster", peer_id: "a".repeat(16), sends: true, peers: [] });
+  mesh.handle({ type: "peer_joined", peer: info("b".repeat(16)) });
+  await flush();
+  assert.equal(FakePC.all[0].tracks.length, 2);
+  mesh.handle({ type: "roster", peer_id: "a".repeat(16), sends: false, peers: [info("b".repeat(16))] });
+  assert.equal(FakePC.all[0].tracks.length, 0);
+  assert.equal(FakePC.all.length, 1); // the same connection, still receiving
 });
 
 test("a newcomer offers to those who do not send, and to a sender whose offer never came", async (t) => {

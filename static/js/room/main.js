@@ -103,7 +103,6 @@ function onRoster(message) {
     mesh.setLocal(null);
     capture.sync();
   }
-  mesh.handle(message);
   mediaChanged();
   if (message.sends && released && !reopening) {
     // A viewer invited to speak: camera and microphone open switched off, the person turns them on.
@@ -166,18 +165,12 @@ function effects(message) {
       else showNotice(message.error, { level: "error", code: "error" });
       break;
     case "roster":
-      onRoster(message);
+      onRoster(message); // the mesh has had it (MESH_EVENTS)
       break;
     case "mute_request":
       // A host or moderator muted us; the button stays ours to unmute.
       devices.setMic(false);
       showNotice(message.text, { level: "info", code: "mesh_muted" });
-      break;
-    case "peer_joined":
-    case "peer_left":
-    case "peer_state":
-    case "signal":
-      mesh.handle(message);
       break;
     default:
       break;
@@ -194,18 +187,24 @@ window.roomPresentation = presentation; // the browser tests and bench/present_b
 
 // The socket opens while the camera and microphone start (0.1 s to seconds): its handshake and the
 // server's join overlap them. What it says is handled once they are ready, in order, as if it had
-// opened after them: the recording's capture and the mesh's offers need this page's tracks.
+// opened after them: the recording's capture needs this page's tracks. The mesh takes its part at
+// once: it answers the offers of those already there before the tracks are ready (mesh.js sendLater).
 let devicesReady = false;
 const early = [];
 const whenReady = (handler) => (arg) => (devicesReady ? handler(arg) : early.push(() => handler(arg)));
+const MESH_EVENTS = new Set(["roster", "peer_joined", "peer_left", "peer_state", "signal"]);
+const later = whenReady((message) => {
+  dispatch(message);
+  effects(message);
+  presentation.handle(message); // "state", "presentation", "clock_probe": the stage's presented item
+});
 
 const socket = createSocket({
   path: config.wsPath,
-  onMessage: whenReady((message) => {
-    dispatch(message);
-    effects(message);
-    presentation.handle(message); // "state", "presentation", "clock_probe": the stage's presented item
-  }),
+  onMessage: (message) => {
+    if (MESH_EVENTS.has(message.type)) mesh.handle(message);
+    later(message);
+  },
   onStatus: whenReady((status) => {
     dispatch({ type: "connection", status });
     if (status === "not_allowed") showNotice(texts.not_allowed, { level: "error", code: "not_allowed", sticky: true });

@@ -57,6 +57,8 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
   let sends = false;
   let local = null;
   let screen = null;
+  let localSet = false; // setLocal was called: this page's camera and microphone are known (or known absent)
+  let announced = null; // the stream an answer made before them names as this page's (a=msid)
   let changeQueued = false;
 
   const mesh = {
@@ -92,7 +94,7 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
   function ensure(id, info) {
     let peer = peers.get(id);
     if (!peer) {
-      peer = { id, info: info || null, pc: null, streams: new Map(), senders: new Map(), connection: "new" };
+      peer = { id, info: info || null, pc: null, streams: new Map(), senders: new Map(), spare: new Map(), connection: "new" };
       peers.set(id, peer);
     } else if (info) {
       peer.info = { ...peer.info, ...info };
@@ -108,11 +110,11 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
     changed();
   }
 
-  // Local tracks go to every connection; a track already sent is not added twice.
+  // Local tracks go to every connection while this page sends; a track already sent is not added twice.
   function attach(peer) {
-    if (!peer.pc || !sends) return;
+    if (!peer.pc) return;
     const wanted = new Map();
-    for (const stream of [local, screen]) {
+    for (const stream of sends ? [local, screen] : []) {
       if (stream) stream.getTracks().forEach((track) => wanted.set(track.id, { track, stream }));
     }
     for (const [trackId, sender] of peer.senders) {
@@ -123,9 +125,36 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
     }
     for (const [trackId, { track, stream }] of wanted) {
       if (peer.senders.has(trackId)) continue;
+      const spare = stream === local ? peer.spare.get(track.kind) : undefined;
+      if (spare) {
+        // Answered before the camera was ready: its place is there, negotiated (sendLater).
+        peer.spare.delete(track.kind);
+        peer.senders.set(trackId, spare);
+        spare.replaceTrack(track).then(
+          () => limitCamera(spare, track),
+          (err) => console.warn("mesh: could not send a track", err),
+        );
+        continue;
+      }
       const sender = peer.pc.addTrack(track, stream);
       peer.senders.set(trackId, sender);
       if (stream === local) limitCamera(sender, track);
+    }
+  }
+
+  // An offer that comes before this page's camera and microphone are ready (they take 0.1 s to seconds
+  // to start) is answered at once, ready to send a sound and a picture; attach puts the tracks in their
+  // places when they come, with no second round of negotiation. Holding the answer until then held every
+  // join by as long (docs/decisions/0033). The stream named is a stand-in: the camera's is not known yet,
+  // and the others only need one id to keep this page's sound and picture together.
+  function sendLater(peer) {
+    announced = announced || new MediaStream();
+    for (const transceiver of peer.pc.getTransceivers()) {
+      const kind = transceiver.receiver.track.kind;
+      if (transceiver.sender.track || transceiver.direction !== "recvonly" || peer.spare.has(kind)) continue;
+      transceiver.direction = "sendrecv";
+      transceiver.sender.setStreams(announced);
+      peer.spare.set(kind, transceiver.sender);
     }
   }
 
@@ -187,6 +216,7 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
       if (peer.ignoreOffer) return;
       await pc.setRemoteDescription({ type: message.kind, sdp: message.sdp });
       if (offer) {
+        if (sends && !localSet) sendLater(peer);
         await pc.setLocalDescription();
         signal(peer, "answer", { sdp: pc.localDescription.sdp });
       }
@@ -206,6 +236,7 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
     sends = !!message.sends;
     const present = new Set(message.peers.map((info) => info.peer));
     [...peers.keys()].filter((id) => !present.has(id)).forEach(drop);
+    peers.forEach(attach); // invited to speak, or taken back: the tracks follow
     for (const info of message.peers) {
       const peer = ensure(info.peer, info);
       if (peer.pc) continue;
@@ -274,6 +305,7 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
 
   function setLocal(stream) {
     local = stream;
+    localSet = true;
     peers.forEach(attach);
   }
 
