@@ -36,6 +36,10 @@ TEST_HOOKS = """
     return pc;
   };
   window.RTCPeerConnection.prototype = Native.prototype;
+  // A peer's connection, open. Not the one made ahead for the next newcomer (mesh.js makeAhead): its
+  // offer is set and nobody has answered it.
+  window.__isPeerPc = (pc) =>
+    pc.connectionState !== "closed" && !(pc.signalingState === "have-local-offer" && !pc.remoteDescription);
   // A subclass, so WebSocket.OPEN and the other constants socket.js reads are still there.
   window.__sockets = [];
   window.WebSocket = class extends window.WebSocket {
@@ -51,7 +55,7 @@ TEST_HOOKS = """
 STATS = """
 async () => {
   const out = [];
-  for (const pc of window.__pcs.filter((pc) => pc.connectionState !== "closed")) {
+  for (const pc of window.__pcs.filter(window.__isPeerPc)) {
     const row = { state: pc.connectionState, frames: 0, samples: 0, energy: 0 };
     (await pc.getStats()).forEach((s) => {
       if (s.type !== "inbound-rtp") return;
@@ -66,7 +70,7 @@ async () => {
 
 # The encodings of the camera video each open peer connection sends (mesh.js limits them).
 CAMERA_SENT = """
-() => window.__pcs.filter((pc) => pc.connectionState !== "closed").map((pc) =>
+() => window.__pcs.filter(window.__isPeerPc).map((pc) =>
   pc.getSenders().filter((s) => s.track && s.track.kind === "video").map((s) => s.getParameters().encodings[0]))
 """
 
@@ -277,11 +281,14 @@ TILE_FRAMES = """
 """
 
 
-# Of the page's open peer connections, how many it made before `n` had been made, and how many after.
+# The page's peer connections now, kept to tell them from those it has later (OPEN_PCS_SINCE).
+KEEP_PCS = "() => { window.__kept = new Set(window.__pcs.filter(window.__isPeerPc)); }"
+# Of the page's open peer connections, how many were among those kept, and how many are new (one made
+# ahead before but first answered since counts as new).
 OPEN_PCS_SINCE = """
-(n) => {
-  const open = window.__pcs.map((pc, i) => [i, pc.connectionState]).filter(([, state]) => state !== "closed");
-  return { old: open.filter(([i]) => i < n).length, new: open.filter(([i]) => i >= n).length };
+() => {
+  const open = window.__pcs.filter(window.__isPeerPc);
+  return { old: open.filter((pc) => window.__kept.has(pc)).length, new: open.filter((pc) => !window.__kept.has(pc)).length };
 }
 """
 
@@ -313,7 +320,8 @@ def test_a_page_that_reconnects_gets_its_peers_back(live, demo, meet) -> None:
     ids = {who: self_peer_id(page) for who, page in pages.items()}
     assert all(ids.values()) and "self" not in ids.values(), ids
 
-    made = {who: page.evaluate("() => window.__pcs.length") for who, page in pages.items()}
+    for page in pages.values():
+        page.evaluate(KEEP_PCS)
 
     participant = pages["participant"]
     assert participant.evaluate(DROP_SOCKET) == "reconnecting"
@@ -346,7 +354,7 @@ def test_a_page_that_reconnects_gets_its_peers_back(live, demo, meet) -> None:
         # after RETRY_MS, their polite side decided by the old id); the others replaced only theirs
         # to it, and kept the one between them.
         expected = {"old": 0, "new": 2} if page is participant else {"old": 1, "new": 1}
-        assert page.evaluate(OPEN_PCS_SINCE, made[who]) == expected, who
+        assert page.evaluate(OPEN_PCS_SINCE) == expected, who
 
 
 def test_a_broadcast_viewer_invited_to_speak_is_seen_and_heard(live, demo, meet) -> None:

@@ -3,9 +3,16 @@
 // by tests/browser/test_meeting_browser.py; this pins who offers, who yields, and the roster rules.
 
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { afterEach, test } from "node:test";
 
-import { cameraEncoding, CAMERA_SEND_LIMITS, createMesh, OFFER_WAIT_MS, peerStreams } from "../../static/js/room/mesh.js";
+import {
+  AHEAD_AFTER_MS,
+  cameraEncoding,
+  CAMERA_SEND_LIMITS,
+  createMesh,
+  OFFER_WAIT_MS,
+  peerStreams,
+} from "../../static/js/room/mesh.js";
 
 class FakePC {
   static all = [];
@@ -85,12 +92,17 @@ globalThis.MediaStream = class {
 
 const track = (id, kind = "video") => ({ id, kind });
 const stream = (id, ...tracks) => ({ id, getTracks: () => tracks });
-const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+const flush = () => new Promise((resolve) => setImmediate(resolve)); // not a timer: some tests mock those
+
+// Every mesh is closed after its test: its timer for the connection made ahead must not fire in the next.
+const meshes = [];
+afterEach(() => meshes.splice(0).forEach((mesh) => mesh.close()));
 
 function setup() {
   FakePC.all = [];
   const sent = [];
   const mesh = createMesh({ send: (m) => sent.push(m) });
+  meshes.push(mesh);
   mesh.setLocal(stream("cam", track("v"), track("a")));
   return { mesh, sent };
 }
@@ -138,6 +150,45 @@ test("an offer that comes before the camera is answered at once; the camera then
   assert.deepEqual(places(), [["audio", "sendrecv", "m"], ["video", "sendrecv", "v"]]);
   assert.equal(pc.tracks.length, 0); // no track added: nothing to negotiate again
   assert.deepEqual(sent.map((m) => m.kind), ["answer"]);
+  mesh.close();
+});
+
+test("a page that sends makes its next connection ahead, and offers it to a newcomer at once", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
+  const { mesh, sent } = setup();
+  mesh.handle({ type: "roster", peer_id: "a".repeat(16), sends: true, peers: [] });
+  t.mock.timers.tick(AHEAD_AFTER_MS);
+  await flush();
+  const [made] = FakePC.all;
+  assert.equal(made.tracks.length, 2);
+  assert.equal(made.signalingState, "have-local-offer"); // its offer set, nobody to send it to yet
+  assert.deepEqual(sent, []);
+  mesh.handle({ type: "peer_joined", peer: info("b".repeat(16)) });
+  assert.deepEqual(sent.map((m) => [m.kind, m.to, m.sdp]), [["offer", "b".repeat(16), "v=0 offer"]]); // at once
+  assert.equal(mesh.peers.get("b".repeat(16)).pc, made);
+  t.mock.timers.tick(AHEAD_AFTER_MS);
+  await flush();
+  assert.equal(FakePC.all.length, 2); // the next one, made after the join
+  mesh.handle({ type: "peer_joined", peer: info("c".repeat(16)) });
+  assert.equal(mesh.peers.get("c".repeat(16)).pc, FakePC.all[1]);
+  mesh.close();
+  assert.ok(FakePC.all.every((pc) => pc.closed));
+});
+
+test("a connection made ahead is not offered with tracks of before (a screen shared since)", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
+  const { mesh, sent } = setup();
+  mesh.handle({ type: "roster", peer_id: "a".repeat(16), sends: true, peers: [] });
+  t.mock.timers.tick(AHEAD_AFTER_MS);
+  await flush();
+  mesh.setScreen(stream("screen", track("s")));
+  assert.ok(FakePC.all[0].closed);
+  mesh.handle({ type: "peer_joined", peer: info("b".repeat(16)) });
+  await flush();
+  const pc = mesh.peers.get("b".repeat(16)).pc;
+  assert.notEqual(pc, FakePC.all[0]);
+  assert.deepEqual(pc.tracks.map((sender) => sender.track.id).sort(), ["a", "s", "v"]);
+  assert.deepEqual(sent.map((m) => [m.kind, m.to]), [["offer", "b".repeat(16)]]);
   mesh.close();
 });
 

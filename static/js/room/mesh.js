@@ -22,6 +22,11 @@ export const RETRY_MS = 8000;
 // A newcomer waits this long for the offer of a peer that sends (those already there offer to it); if
 // none came (the peer missed the arrival, say its own socket was reconnecting) it offers itself.
 export const OFFER_WAIT_MS = 3000;
+// A page that sends keeps one connection made ahead, its offer set, for the next newcomer (connect):
+// made this long after the last was taken, so not during the join that took it, and not handed out
+// older than AHEAD_MAX_AGE_MS (the network it gathered its candidates on may have changed).
+export const AHEAD_AFTER_MS = 1500;
+export const AHEAD_MAX_AGE_MS = 120000;
 
 // Camera video sent to each peer: at most 360 lines, 24 frames a second and 800 kbit/s. A mesh
 // encodes it once per peer and a tile is a few hundred pixels tall, while three 720p encodes per
@@ -59,6 +64,8 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
   let screen = null;
   let localSet = false; // setLocal was called: this page's camera and microphone are known (or known absent)
   let announced = null; // the stream an answer made before them names as this page's (a=msid)
+  let ahead = null; // {pc, senders, tracks, made, ready}: the connection made ahead (makeAhead)
+  let aheadTimer = null;
   let changeQueued = false;
 
   const mesh = {
@@ -72,7 +79,7 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
     handle,
     setLocal,
     setScreen,
-    close: () => [...peers.keys()].forEach(drop),
+    close,
   };
 
   function changed() {
@@ -94,7 +101,7 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
   function ensure(id, info) {
     let peer = peers.get(id);
     if (!peer) {
-      peer = { id, info: info || null, pc: null, streams: new Map(), senders: new Map(), spare: new Map(), connection: "new" };
+      peer = { id, info: info || null, pc: null, streams: new Map(), senders: new Map(), unfilled: new Map(), connection: "new" };
       peers.set(id, peer);
     } else if (info) {
       peer.info = { ...peer.info, ...info };
@@ -110,13 +117,19 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
     changed();
   }
 
-  // Local tracks go to every connection while this page sends; a track already sent is not added twice.
-  function attach(peer) {
-    if (!peer.pc) return;
+  // What this page sends: track id -> {track, stream}.
+  function wantedTracks() {
     const wanted = new Map();
     for (const stream of sends ? [local, screen] : []) {
       if (stream) stream.getTracks().forEach((track) => wanted.set(track.id, { track, stream }));
     }
+    return wanted;
+  }
+
+  // Local tracks go to every connection while this page sends; a track already sent is not added twice.
+  function attach(peer) {
+    if (!peer.pc) return;
+    const wanted = wantedTracks();
     for (const [trackId, sender] of peer.senders) {
       if (!wanted.has(trackId)) {
         peer.pc.removeTrack(sender);
@@ -125,13 +138,13 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
     }
     for (const [trackId, { track, stream }] of wanted) {
       if (peer.senders.has(trackId)) continue;
-      const spare = stream === local ? peer.spare.get(track.kind) : undefined;
-      if (spare) {
+      const unfilled = stream === local ? peer.unfilled.get(track.kind) : undefined;
+      if (unfilled) {
         // Answered before the camera was ready: its place is there, negotiated (sendLater).
-        peer.spare.delete(track.kind);
-        peer.senders.set(trackId, spare);
-        spare.replaceTrack(track).then(
-          () => limitCamera(spare, track),
+        peer.unfilled.delete(track.kind);
+        peer.senders.set(trackId, unfilled);
+        unfilled.replaceTrack(track).then(
+          () => limitCamera(unfilled, track),
           (err) => console.warn("mesh: could not send a track", err),
         );
         continue;
@@ -140,6 +153,57 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
       peer.senders.set(trackId, sender);
       if (stream === local) limitCamera(sender, track);
     }
+  }
+
+  // The connection made ahead (AHEAD_AFTER_MS): its tracks added, its offer set and its candidates
+  // gathering while nobody waits. Those already in a meeting took 0.05-0.5 s after hearing of a
+  // newcomer to send their offers, each on a page busy with the meeting's video (docs/decisions/0033).
+  async function makeAhead() {
+    aheadTimer = null;
+    const wanted = wantedTracks();
+    if (ahead || wanted.size === 0) return;
+    const made = { pc: newConnection(), senders: new Map(), tracks: [...wanted.keys()].join(), made: Date.now(), ready: false };
+    ahead = made;
+    for (const [trackId, { track, stream }] of wanted) {
+      const sender = made.pc.addTrack(track, stream);
+      made.senders.set(trackId, sender);
+      if (stream === local) limitCamera(sender, track);
+    }
+    try {
+      await made.pc.setLocalDescription();
+      made.ready = true;
+    } catch (err) {
+      console.warn("mesh: could not make a connection ahead", err);
+      if (ahead === made) ahead = null;
+      made.pc.close();
+    }
+  }
+
+  function dropAhead() {
+    clearTimeout(aheadTimer);
+    aheadTimer = null;
+    if (ahead) ahead.pc.close();
+    ahead = null;
+  }
+
+  function makeAheadSoon() {
+    if (!ahead && !aheadTimer && sends && localSet) {
+      aheadTimer = setTimeout(makeAhead, AHEAD_AFTER_MS);
+      if (aheadTimer.unref) aheadTimer.unref(); // Node (tests/js)
+    }
+  }
+
+  // The connection made ahead, if it still sends what this page sends; another is made soon.
+  function takeAhead() {
+    const taken = ahead;
+    ahead = null;
+    makeAheadSoon();
+    if (!taken) return null;
+    if (taken.ready && taken.tracks === [...wantedTracks().keys()].join() && Date.now() - taken.made < AHEAD_MAX_AGE_MS) {
+      return taken;
+    }
+    taken.pc.close();
+    return null;
   }
 
   // An offer that comes before this page's camera and microphone are ready (they take 0.1 s to seconds
@@ -151,19 +215,26 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
     announced = announced || new MediaStream();
     for (const transceiver of peer.pc.getTransceivers()) {
       const kind = transceiver.receiver.track.kind;
-      if (transceiver.sender.track || transceiver.direction !== "recvonly" || peer.spare.has(kind)) continue;
+      if (transceiver.sender.track || transceiver.direction !== "recvonly" || peer.unfilled.has(kind)) continue;
       transceiver.direction = "sendrecv";
       transceiver.sender.setStreams(announced);
-      peer.spare.set(kind, transceiver.sender);
+      peer.unfilled.set(kind, transceiver.sender);
     }
   }
 
-  function connect(peer) {
+  // max-bundle: sound, picture and screen share one transport, gathered and checked once. With the
+  // default ("balanced") an offer gathers one for sound and one for picture until the answer bundles
+  // them: twice the candidates to relay (bench/meeting_bench.py: 37 messages per join sent, 25 now).
+  function newConnection() {
+    return new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+  }
+
+  // The connection to `peer`. `offer`: this page offers (to a newcomer, or to one that does not send):
+  // the connection made ahead is taken, and its offer sent at once.
+  function connect(peer, { offer = false } = {}) {
     if (peer.pc) return peer.pc;
-    // max-bundle: sound, picture and screen share one transport, gathered and checked once. With the
-    // default ("balanced") an offer gathers one for sound and one for picture until the answer bundles
-    // them: twice the candidates to relay (bench/meeting_bench.py: 37 messages per join sent, 25 now).
-    const pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
+    const taken = offer ? takeAhead() : null;
+    const pc = taken ? taken.pc : newConnection();
     Object.assign(peer, { pc, polite: selfId < peer.id, makingOffer: false, ignoreOffer: false, tried: Date.now() });
     pc.onnegotiationneeded = async () => {
       try {
@@ -197,6 +268,11 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
     pc.oniceconnectionstatechange = () => {
       if (pc.iceConnectionState === "failed") pc.restartIce();
     };
+    if (taken) {
+      // Its candidates gathered so far are in the offer; those still to come trickle (onicecandidate).
+      peer.senders = taken.senders;
+      signal(peer, "offer", { sdp: pc.localDescription.sdp });
+    }
     attach(peer);
     return pc;
   }
@@ -240,10 +316,12 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
     const present = new Set(message.peers.map((info) => info.peer));
     [...peers.keys()].filter((id) => !present.has(id)).forEach(drop);
     peers.forEach(attach); // invited to speak, or taken back: the tracks follow
+    if (sends) makeAheadSoon();
+    else dropAhead();
     for (const info of message.peers) {
       const peer = ensure(info.peer, info);
       if (peer.pc) continue;
-      if (sends && !info.sends) connect(peer);
+      if (sends && !info.sends) connect(peer, { offer: true });
       else if (sends && info.sends) peer.awaiting = Date.now(); // its offer is on the way
     }
     changed();
@@ -252,7 +330,7 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
   function onJoined(info) {
     if (!selfId || info.peer === selfId) return;
     const peer = ensure(info.peer, info);
-    if (sends) connect(peer);
+    if (sends) connect(peer, { offer: true });
     changed();
   }
 
@@ -297,7 +375,7 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
   const watchdog = setInterval(() => {
     for (const peer of peers.values()) {
       if (!peer.pc) {
-        if (peer.awaiting !== undefined && Date.now() - peer.awaiting >= OFFER_WAIT_MS) connect(peer); // none came: ours
+        if (peer.awaiting !== undefined && Date.now() - peer.awaiting >= OFFER_WAIT_MS) connect(peer, { offer: true }); // none came: ours
         continue;
       }
       if (peer.pc.connectionState === "connected" || peer.pc.connectionState === "closed") continue;
@@ -309,12 +387,21 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
   function setLocal(stream) {
     local = stream;
     localSet = true;
+    dropAhead(); // it would offer the tracks of before
+    makeAheadSoon();
     peers.forEach(attach);
   }
 
   function setScreen(stream) {
     screen = stream;
+    dropAhead();
+    makeAheadSoon();
     peers.forEach(attach);
+  }
+
+  function close() {
+    dropAhead();
+    [...peers.keys()].forEach(drop);
   }
 
   return mesh;
