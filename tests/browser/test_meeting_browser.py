@@ -288,7 +288,8 @@ KEEP_PCS = "() => { window.__kept = new Set(window.__pcs.filter(window.__isPeerP
 OPEN_PCS_SINCE = """
 () => {
   const open = window.__pcs.filter(window.__isPeerPc);
-  return { old: open.filter((pc) => window.__kept.has(pc)).length, new: open.filter((pc) => !window.__kept.has(pc)).length };
+  const kept = open.filter((pc) => window.__kept.has(pc)).length;
+  return { old: kept, new: open.length - kept };
 }
 """
 
