@@ -101,7 +101,8 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
   function ensure(id, info) {
     let peer = peers.get(id);
     if (!peer) {
-      peer = { id, info: info || null, pc: null, streams: new Map(), senders: new Map(), unfilled: new Map(), connection: "new" };
+      peer = { id, info: info || null, pc: null, streams: new Map(), senders: new Map(), connection: "new" };
+      peer.unfilled = new Map(); // kind -> sender answered for before the camera was ready (sendLater)
       peers.set(id, peer);
     } else if (info) {
       peer.info = { ...peer.info, ...info };
@@ -149,10 +150,14 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
         );
         continue;
       }
-      const sender = peer.pc.addTrack(track, stream);
-      peer.senders.set(trackId, sender);
-      if (stream === local) limitCamera(sender, track);
+      addTo(peer.pc, peer.senders, trackId, track, stream);
     }
+  }
+
+  function addTo(pc, senders, trackId, track, stream) {
+    const sender = pc.addTrack(track, stream);
+    senders.set(trackId, sender);
+    if (stream === local) limitCamera(sender, track);
   }
 
   // The connection made ahead (AHEAD_AFTER_MS): its tracks added, its offer set and its candidates
@@ -162,19 +167,18 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
     aheadTimer = null;
     const wanted = wantedTracks();
     if (ahead || wanted.size === 0) return;
-    const made = { pc: newConnection(), senders: new Map(), tracks: [...wanted.keys()].join(), made: Date.now(), ready: false };
+    const tracks = [...wanted.keys()].join();
+    const made = { pc: newConnection(), senders: new Map(), tracks, made: Date.now(), ready: false };
     ahead = made;
-    for (const [trackId, { track, stream }] of wanted) {
-      const sender = made.pc.addTrack(track, stream);
-      made.senders.set(trackId, sender);
-      if (stream === local) limitCamera(sender, track);
-    }
+    for (const [trackId, { track, stream }] of wanted) addTo(made.pc, made.senders, trackId, track, stream);
     try {
       await made.pc.setLocalDescription();
       made.ready = true;
     } catch (err) {
-      console.warn("mesh: could not make a connection ahead", err);
-      if (ahead === made) ahead = null;
+      if (ahead === made) {
+        console.warn("mesh: could not make a connection ahead", err); // not one dropped meanwhile
+        ahead = null;
+      }
       made.pc.close();
     }
   }
@@ -199,9 +203,8 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
     ahead = null;
     makeAheadSoon();
     if (!taken) return null;
-    if (taken.ready && taken.tracks === [...wantedTracks().keys()].join() && Date.now() - taken.made < AHEAD_MAX_AGE_MS) {
-      return taken;
-    }
+    const current = taken.tracks === [...wantedTracks().keys()].join();
+    if (taken.ready && current && Date.now() - taken.made < AHEAD_MAX_AGE_MS) return taken;
     taken.pc.close();
     return null;
   }
@@ -224,7 +227,7 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
 
   // max-bundle: sound, picture and screen share one transport, gathered and checked once. With the
   // default ("balanced") an offer gathers one for sound and one for picture until the answer bundles
-  // them: twice the candidates to relay (bench/meeting_bench.py: 37 messages per join sent, 25 now).
+  // them: twice the candidates to relay (bench/meeting_bench.py: 37 messages sent per join without it, 25 with).
   function newConnection() {
     return new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
   }
@@ -375,7 +378,8 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
   const watchdog = setInterval(() => {
     for (const peer of peers.values()) {
       if (!peer.pc) {
-        if (peer.awaiting !== undefined && Date.now() - peer.awaiting >= OFFER_WAIT_MS) connect(peer, { offer: true }); // none came: ours
+        // None came: ours.
+        if (peer.awaiting !== undefined && Date.now() - peer.awaiting >= OFFER_WAIT_MS) connect(peer, { offer: true });
         continue;
       }
       if (peer.pc.connectionState === "connected" || peer.pc.connectionState === "closed") continue;
