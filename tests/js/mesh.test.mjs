@@ -153,12 +153,18 @@ test("an offer that comes before the camera is answered at once; the camera then
   mesh.close();
 });
 
-test("a page that sends makes its next connection ahead, and offers it to a newcomer at once", async (t) => {
+// A page in a meeting that sends, alone so far, AHEAD_AFTER_MS later (the timers mocked).
+async function sendingForAWhile(t) {
   t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
   const { mesh, sent } = setup();
   mesh.handle({ type: "roster", peer_id: "a".repeat(16), sends: true, peers: [] });
   t.mock.timers.tick(AHEAD_AFTER_MS);
   await flush();
+  return { mesh, sent };
+}
+
+test("a page that sends makes its next connection ahead, and offers it to a newcomer at once", async (t) => {
+  const { mesh, sent } = await sendingForAWhile(t);
   const [made] = FakePC.all;
   assert.equal(made.tracks.length, 2);
   assert.equal(made.signalingState, "have-local-offer"); // its offer set, nobody to send it to yet
@@ -176,11 +182,7 @@ test("a page that sends makes its next connection ahead, and offers it to a newc
 });
 
 test("a connection made ahead is not offered with tracks of before (a screen shared since)", async (t) => {
-  t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
-  const { mesh, sent } = setup();
-  mesh.handle({ type: "roster", peer_id: "a".repeat(16), sends: true, peers: [] });
-  t.mock.timers.tick(AHEAD_AFTER_MS);
-  await flush();
+  const { mesh, sent } = await sendingForAWhile(t);
   mesh.setScreen(stream("screen", track("s")));
   assert.ok(FakePC.all[0].closed);
   mesh.handle({ type: "peer_joined", peer: info("b".repeat(16)) });

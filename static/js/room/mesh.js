@@ -127,6 +127,9 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
     return wanted;
   }
 
+  // Which tracks a connection made ahead offers, to tell whether it still offers what this page sends.
+  const trackKey = (wanted) => [...wanted.keys()].join();
+
   // Local tracks go to every connection while this page sends; a track already sent is not added twice.
   function attach(peer) {
     if (!peer.pc) return;
@@ -167,8 +170,7 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
     aheadTimer = null;
     const wanted = wantedTracks();
     if (ahead || wanted.size === 0) return;
-    const tracks = [...wanted.keys()].join();
-    const made = { pc: newConnection(), senders: new Map(), tracks, made: Date.now(), ready: false };
+    const made = { pc: newConnection(), senders: new Map(), tracks: trackKey(wanted), made: Date.now(), ready: false };
     ahead = made;
     for (const [trackId, { track, stream }] of wanted) addTo(made.pc, made.senders, trackId, track, stream);
     try {
@@ -203,7 +205,7 @@ export function createMesh({ send, iceServers = [], onChange = () => {} }) {
     ahead = null;
     makeAheadSoon();
     if (!taken) return null;
-    const current = taken.tracks === [...wantedTracks().keys()].join();
+    const current = taken.tracks === trackKey(wantedTracks());
     if (taken.ready && current && Date.now() - taken.made < AHEAD_MAX_AGE_MS) return taken;
     taken.pc.close();
     return null;
