@@ -33,6 +33,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from common import VAR, Daphne, ensure_database, machine_note, server_env, setup_django, table  # noqa: E402
 
+from loadtest.browser import launch_chromium  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--no-sandbox", "--disable-gpu"]
 PAGES = 30
@@ -91,7 +93,7 @@ def main() -> None:
 
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            browser = launch_chromium(p.chromium, CHROMIUM, ARGS)
             pages = {}
             for username in ("host", *VIEWERS):
                 context = browser.new_context(viewport={"width": 1280, "height": 800})

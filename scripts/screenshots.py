@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from loadtest.browser import sign_in  # noqa: E402
+from loadtest.browser import launch_chromium, sign_in  # noqa: E402
 from scripts.redis_boot import ensure_redis  # noqa: E402
 
 PASSWORD = "demo1234"  # seed_demo's
@@ -233,7 +233,7 @@ def shoot(base_url: str, out: Path, work: Path, chromium: str, *, phone: Path | 
                 "--disable-gpu",
                 "--hide-scrollbars",
             ]
-            browser = p.chromium.launch(executable_path=chromium, args=args, headless=True)
+            browser = launch_chromium(p.chromium, chromium, args)
             context = browser.new_context(viewport=VIEWPORT, color_scheme="light", reduced_motion="reduce")
             context.grant_permissions(["camera", "microphone"], origin=base_url)
             page = context.new_page()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from loadtest.browser import launch_chromium
 from loadtest.browser import sign_in as sign_in_form
 from tests.conftest import DEMO_PASSWORD
 from tests.live.conftest import live, live_server_process  # noqa: F401  (fixtures reused here)
@@ -40,7 +41,7 @@ def browser(live_server_process) -> Iterator[object]:  # noqa: F811  (the server
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            browser = launch_chromium(p.chromium, CHROMIUM, CHROMIUM_ARGS)
             yield browser
             browser.close()
     finally:
@@ -55,7 +56,7 @@ def launch_browser(browser) -> Iterator[object]:
     launched = []
 
     def _launch(*extra_args: str):
-        other = browser.browser_type.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args], headless=True)
+        other = launch_chromium(browser.browser_type, CHROMIUM, [*CHROMIUM_ARGS, *extra_args])
         launched.append(other)
         return other
 
