@@ -18,6 +18,7 @@ export function focusFirst(...candidates) {
 
 export function wireDialog(dialog, confirmButton, onConfirm, { fallback = null } = {}) {
   let returnTo = null;
+  let hadFocus = null; // what had the focus as the dialog opened (the browser gives it back on close)
   dialog.querySelectorAll("[data-close]").forEach((b) => b.addEventListener("click", () => dialog.close()));
   confirmButton.addEventListener("click", () => {
     dialog.close();
@@ -26,13 +27,19 @@ export function wireDialog(dialog, confirmButton, onConfirm, { fallback = null }
   // Escape closes a modal <dialog> by itself ("cancel", then "close"); every way out ends here.
   dialog.addEventListener("close", () => {
     const target = returnTo;
-    returnTo = null;
+    const had = hadFocus;
+    returnTo = hadFocus = null;
+    // "close" comes a task after the dialog hid: a busy page may have let the person move on to
+    // something else by then (a click, a key), and that focus is theirs to keep.
+    const now = document.activeElement;
+    if (now && now !== document.body && now !== had && now !== target && !dialog.contains(now)) return;
     focusFirst(target, typeof fallback === "function" ? fallback() : fallback);
   });
   return {
     // `opener`: where the focus goes back to (the element that had it, unless said otherwise).
     open(opener = document.activeElement) {
       returnTo = opener;
+      hadFocus = document.activeElement;
       dialog.showModal();
     },
     close: () => dialog.close(),
