@@ -283,6 +283,7 @@ CELERY_TASK_ROUTES = {
     "recordings.tasks.compose_window": {"queue": TASK_QUEUES["media"]},
     "recordings.tasks.finalize_recording": {"queue": TASK_QUEUES["media"]},
     "media_library.tasks.publish_recording": {"queue": TASK_QUEUES["media"]},
+    "media_library.tasks.prepare_presentation": {"queue": TASK_QUEUES["media"]},
     "meetings.tasks.sweep_sessions": {"queue": TASK_QUEUES["sweep"]},
     "recordings.tasks.sweep_recordings": {"queue": TASK_QUEUES["sweep"]},
     "webhooks.tasks.deliver": {"queue": TASK_QUEUES["webhooks"]},

@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from media_library import conf, events, permissions, probe, signals, storage
+from media_library import conf, events, permissions, presenting, probe, signals, storage
 from media_library.models import (
     ChannelPublication,
     EntryCollaborator,
@@ -36,7 +36,7 @@ from media_library.models import (
     ShareLink,
 )
 from meetings import permissions as room_permissions
-from meetings.models import CollaboratorRole, Room, User
+from meetings.models import CollaboratorRole, PresentationKind, Room, User
 from recordings import fragments as recording_fragments
 from recordings import services as recording_services
 from recordings.models import Recording
@@ -378,6 +378,11 @@ def upload_room_file(*, room: Room, user: User, uploaded: UploadedFile, folder: 
         if entry.poster:
             storage.delete_quietly(entry.poster.storage, entry.poster.name)
         raise
+    if presenting.presented_kind(entry) == PresentationKind.PDF:
+        # Slides are ready to present before anyone presents them (tasks imports this module).
+        from media_library.tasks import enqueue_prepare_presentation
+
+        enqueue_prepare_presentation(entry.pk)
     return entry
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import transaction
 
-from media_library import deadlines, services
+from media_library import deadlines, presenting, services
 
 
 @shared_task(name="media_library.tasks.publish_recording", acks_late=True, ignore_result=True)
@@ -36,3 +36,14 @@ def enqueue_publish(recording_id: int, *, countdown: float | None = None) -> Non
 def sweep_retention() -> None:
     """Retention warnings, the policy's deletions and the recycle bin's purges (media_library.deadlines)."""
     deadlines.sweep()
+
+
+@shared_task(name="media_library.tasks.prepare_presentation", acks_late=True, ignore_result=True)
+def prepare_presentation_task(entry_id: int) -> int:
+    """An uploaded PDF's pages, rendered before anyone presents it (presenting.prepare_pages)."""
+    return presenting.prepare_pages(entry_id=entry_id)
+
+
+def enqueue_prepare_presentation(entry_id: int) -> None:
+    """Queue the rendering once the upload's transaction commits (the worker must see the entry)."""
+    transaction.on_commit(lambda: prepare_presentation_task.apply_async(args=(entry_id,)))

@@ -188,3 +188,52 @@ def test_a_presenter_demoted_mid_presentation_stops_presenting(demo) -> None:
     presentation.refresh_from_db()
     assert presentation.ended_at is not None
     assert selectors.presentation_snapshot_for_room(room_id=room.pk) is None
+
+
+def test_an_uploaded_pdf_is_rendered_before_anyone_presents_it(demo, django_capture_on_commit_callbacks) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from media_library import services as library
+
+    room, host = demo.rooms["single"], demo.users["host"]
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        entry = library.upload_room_file(
+            room=room, user=host, folder=None,
+            uploaded=SimpleUploadedFile("deck.pdf", make_pdf(3), content_type="application/pdf"),
+        )  # fmt: skip
+    assert len(queued) == 1  # the rendering task, after the upload's commit (eager in the tests)
+    folder = presenting.pages_dir(entry)
+    assert default_storage.exists(f"{folder}/pages.json") and default_storage.exists(f"{folder}/page-0003.png")
+    # Presenting it now renders nothing: a page taken away stays away, the manifest answers.
+    default_storage.delete(f"{folder}/page-0002.png")
+    item = presenting.presentable(user=host, room=room, entry_id=entry.pk)
+    assert len(item.pages) == 3 and not default_storage.exists(f"{folder}/page-0002.png")
+
+    # Nothing is queued for what is not a PDF; a broken PDF uploads fine and is told at presenting.
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        library.upload_room_file(
+            room=room, user=host, folder=None,
+            uploaded=SimpleUploadedFile("notes.txt", b"plain", content_type="text/plain"),
+        )  # fmt: skip
+    assert queued == []
+    with django_capture_on_commit_callbacks(execute=True):
+        broken = library.upload_room_file(
+            room=room, user=host, folder=None,
+            uploaded=SimpleUploadedFile("broken.pdf", b"%PDF-1.4 not really", content_type="application/pdf"),
+        )  # fmt: skip
+    assert not default_storage.exists(f"{presenting.pages_dir(broken)}/pages.json")
+    with pytest.raises(PresentationError, match="could not be opened"):
+        presenting.presentable(user=host, room=room, entry_id=broken.pk)
+
+
+def test_preparing_pages_answers_zero_for_what_it_cannot_render(demo) -> None:
+    room, host = demo.rooms["single"], demo.users["host"]
+    image = room_file(
+        room, host, name="photo.png", data=b"\x89PNG", kind=MediaEntry.Kind.IMAGE, content_type="image/png"
+    )
+    binned = pdf_entry(demo)
+    MediaEntry.objects.filter(pk=binned.pk).update(deleted_at=timezone.now())
+    assert presenting.prepare_pages(entry_id=image.pk) == 0
+    assert presenting.prepare_pages(entry_id=binned.pk) == 0
+    assert presenting.prepare_pages(entry_id=10**9) == 0
+    assert presenting.prepare_pages(entry_id=pdf_entry(demo, pages=2).pk) == 2
