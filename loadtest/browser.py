@@ -25,7 +25,7 @@ def launch_chromium(browser_type: Any, executable: str, args: list[str], *, wind
         return browser_type.launch(executable_path=executable, args=args, headless=True)
     given = [arg for arg in args if arg.startswith("--disable-features=")]
     rest = [arg for arg in args if arg not in given]
-    features = [*_launcher_disabled_features(browser_type, executable), *WINDOW_UI_FEATURES]
+    features = [*launcher_disabled_features(browser_type, executable), *WINDOW_UI_FEATURES]
     for arg in given:
         features += arg.split("=", 1)[1].split(",")
     merged = ",".join(dict.fromkeys(f for f in features if f))
@@ -45,7 +45,7 @@ def command_line(browser: Any) -> str:
 _launcher_features: dict[str, tuple[str, ...]] = {}
 
 
-def _launcher_disabled_features(browser_type: Any, executable: str) -> tuple[str, ...]:
+def launcher_disabled_features(browser_type: Any, executable: str) -> tuple[str, ...]:
     """The features Playwright disables for this Chromium, read off a first launch's command line
     (Playwright does not export its list); once per process."""
     if executable not in _launcher_features:

@@ -6,15 +6,19 @@ from __future__ import annotations
 import re
 import subprocess
 
-from loadtest.browser import WINDOW_UI_FEATURES, _launcher_disabled_features, command_line
+import pytest
+
+from loadtest.browser import WINDOW_UI_FEATURES, command_line, launcher_disabled_features
 from tests.browser.conftest import CHROMIUM
+
+pytestmark = pytest.mark.browser
 
 
 def test_window_ui_off_and_playwrights_switches_kept(browser) -> None:
     # Chromium honours only the last --disable-features: Playwright's comes first, ours after it.
     disabled = set(re.findall(r"--disable-features=(\S+)", command_line(browser))[-1].split(","))
     assert set(WINDOW_UI_FEATURES) <= disabled
-    playwrights = _launcher_disabled_features(browser.browser_type, CHROMIUM)
+    playwrights = launcher_disabled_features(browser.browser_type, CHROMIUM)
     assert playwrights and set(playwrights) <= disabled
 
 
@@ -27,11 +31,11 @@ def test_no_renderer_for_the_address_bar_popup(browser) -> None:
         page = context.new_page()
         page.goto("about:blank")
         page.wait_for_timeout(1000)  # Chromium starts the popup's renderer soon after the window opens
-        renderers = _descendants(profile.group(1))
+        processes = _descendants(profile.group(1))
     finally:
         context.close()
-    assert any("--type=renderer" in args for args in renderers)  # the page's own: the walk finds them
-    assert not [args for args in renderers if "--top-chrome-webui" in args]
+    assert any("--type=renderer" in args for args in processes)  # the page's own: the walk finds them
+    assert not [args for args in processes if "--top-chrome-webui" in args]
 
 
 def _descendants(profile: str) -> list[str]:
