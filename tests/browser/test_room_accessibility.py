@@ -170,6 +170,13 @@ def test_live_notices_replace_the_ones_they_supersede_and_each_can_be_dismissed(
     # "This session is being recorded" replaces "Recording will start momentarily": one notice left.
     expect(notice(page, BEING_RECORDED)).to_be_visible(timeout=20000)
     expect(notice(page, STARTING)).to_have_count(0)
+    # On a phone there is no room beside the title: the notice is under the top bar, not over the name.
+    page.set_viewport_size({"width": 375, "height": 812})
+    notice_box: Any = notice(page, BEING_RECORDED).bounding_box()
+    title_box: Any = page.get_by_role("heading", level=1).bounding_box()
+    assert notice_box["y"] + notice_box["height"] <= title_box["y"], (notice_box, title_box)
+    assert page.evaluate(OVERFLOWING, "#notices") == []
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     # Stopping: "Recording ended, starting upload" replaces "This session is being recorded".
     page.locator("#rec-stop").click()
