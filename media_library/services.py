@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
+from core.tasks import enqueue_on_commit
 from media_library import conf, events, permissions, presenting, probe, signals, storage
 from media_library.models import (
     ChannelPublication,
@@ -44,6 +45,8 @@ from recordings.models import Recording
 logger = logging.getLogger(__name__)
 
 RECORDINGS_FOLDER_NAME = "Recordings"
+# Renders an uploaded PDF's pages (media_library.tasks; queued by name: tasks import this module).
+PREPARE_PRESENTATION_TASK = "media_library.tasks.prepare_presentation"
 TITLE_MAX = 255
 FOLDER_NAME_MAX = 200
 # A recording is published while processing; publishing an available one again re-verifies it.
@@ -378,11 +381,8 @@ def upload_room_file(*, room: Room, user: User, uploaded: UploadedFile, folder: 
         if entry.poster:
             storage.delete_quietly(entry.poster.storage, entry.poster.name)
         raise
-    if presenting.presented_kind(entry) == PresentationKind.PDF:
-        # Slides are ready to present before anyone presents them (tasks imports this module).
-        from media_library.tasks import enqueue_prepare_presentation
-
-        enqueue_prepare_presentation(entry.pk)
+    if presenting.presented_kind(entry) == PresentationKind.PDF:  # ready before anyone presents it
+        enqueue_on_commit(PREPARE_PRESENTATION_TASK, entry.pk)
     return entry
 
 

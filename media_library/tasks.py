@@ -42,8 +42,3 @@ def sweep_retention() -> None:
 def prepare_presentation_task(entry_id: int) -> int:
     """An uploaded PDF's pages, rendered before anyone presents it (presenting.prepare_pages)."""
     return presenting.prepare_pages(entry_id=entry_id)
-
-
-def enqueue_prepare_presentation(entry_id: int) -> None:
-    """Queue the rendering once the upload's transaction commits (the worker must see the entry)."""
-    transaction.on_commit(lambda: prepare_presentation_task.apply_async(args=(entry_id,)))
